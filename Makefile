@@ -1,0 +1,69 @@
+# GMK — build, test and benchmark targets. `make help` lists them.
+GO      ?= go
+PKGS    := ./...
+RACE    := -race
+TESTFLAGS ?=
+
+.PHONY: help lib test test-short test-notrace test-ring test-alloc test-sched test-chan \
+        test-module test-worker test-boot test-trace bench bench-micro verify run clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+lib: ## go build ./...
+	$(GO) build $(PKGS)
+
+test: ## the whole suite under the race detector, plus the gmk_notrace build
+	$(GO) test $(RACE) $(TESTFLAGS) $(PKGS)
+	$(GO) test -count=1 $(TESTFLAGS) $(PKGS)
+	$(GO) test -tags gmk_notrace -count=1 ./kernel/...
+
+test-short: ## quick run (soak test cut to 100k tasks)
+	$(GO) test $(RACE) -short $(TESTFLAGS) $(PKGS)
+
+test-notrace: ## kernel tests with tracing compiled out
+	$(GO) test -tags gmk_notrace $(TESTFLAGS) ./kernel/...
+
+test-ring: ## lock-free rings [R1] [R2]
+	$(GO) test $(RACE) $(TESTFLAGS) ./kernel/ring/
+
+test-alloc: ## arena, slab, bins, bump, payload handles [A1]-[A5]
+	$(GO) test $(RACE) $(TESTFLAGS) ./kernel/alloc/
+
+test-sched: ## RQ, GRQ, LQ, EVQ, enqueue core [S1]-[S6]
+	$(GO) test $(RACE) $(TESTFLAGS) ./kernel/sched/
+	$(GO) test $(RACE) $(TESTFLAGS) -run 'Test(S[0-9]|R2)' ./kernel/
+
+test-chan: ## channels [C1]-[C11]
+	$(GO) test $(RACE) $(TESTFLAGS) ./kernel/channel/
+	$(GO) test $(RACE) $(TESTFLAGS) -run 'Test(C[0-9]|A4|A5)' ./kernel/
+
+test-module: ## modules, dispatch, faults [M1]-[M3] [F1]-[F3]
+	$(GO) test $(RACE) $(TESTFLAGS) -run 'Test(M[0-9]|F[0-9]|T[0-9])' ./kernel/ ./kernel/task/
+
+test-worker: ## workers, yield, tracing, soak [Y1]-[Y4] [O1]-[O3]
+	$(GO) test $(RACE) $(TESTFLAGS) -run 'Test(Y[0-9]|O[0-9]|Soak|Smoke)' ./kernel/
+	$(GO) test $(RACE) $(TESTFLAGS) ./kernel/trace/ ./kernel/metrics/
+
+test-boot: ## boot, halt, config [K2] [K3]
+	$(GO) test $(RACE) $(TESTFLAGS) -run 'Test(K[0-9]|Boot|Halt|Example)' ./kernel/
+
+bench: ## GMK vs Go channels vs protoactor-go, one run, ratio lines at the end
+	$(GO) run ./cmd/gmk-bench
+
+bench-micro: ## go test benchmarks of every hot structure (and the notrace difference)
+	$(GO) test -run '^$$' -bench . -benchmem ./kernel/...
+	$(GO) test -run '^$$' -bench . -benchmem -tags gmk_notrace ./kernel/trace/
+
+verify: ## gofmt, go vet, go mod tidy diff
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	$(GO) vet $(PKGS)
+	$(GO) vet -tags gmk_notrace ./kernel/...
+	$(GO) mod tidy -diff
+
+run: ## the example pipeline on the CPU kernel
+	$(GO) run ./examples/pipeline
+
+clean: ## remove build and test caches of this module
+	$(GO) clean -testcache
+	rm -f *.test *.out *.prof

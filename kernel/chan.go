@@ -1,0 +1,216 @@
+package kernel
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gmkernel/gmk/kernel/alloc"
+	"github.com/gmkernel/gmk/kernel/channel"
+	"github.com/gmkernel/gmk/kernel/metrics"
+	"github.com/gmkernel/gmk/kernel/task"
+	"github.com/gmkernel/gmk/kernel/trace"
+)
+
+// ChanOpen opens (or finds, when the spec matches) a channel ([C3]).
+func (k *Kernel) ChanOpen(spec ChanSpec) (ChanID, error) {
+	if int(spec.Type) >= k.cfg.MaxTypes && spec.Type != channel.AnyType {
+		return 0, fmt.Errorf("%w: channel %s type %d not below %d", ErrUnknownType, spec.Name, spec.Type, k.cfg.MaxTypes)
+	}
+	c, _, err := k.chans.Open(spec)
+	if err != nil {
+		return 0, err
+	}
+	return c.ID(), nil
+}
+
+// Chan returns the id of the channel named name.
+func (k *Kernel) Chan(name string) (ChanID, error) {
+	if c := k.chans.Lookup(name); c != nil {
+		return c.ID(), nil
+	}
+	return 0, fmt.Errorf("%w: %q", ErrChanUnknown, name)
+}
+
+// ChanClose closes a channel: emits fail with CHAN_CLOSED and queued
+// deliveries go to sys.dropped ([C3], [C9]). System channels cannot be closed.
+func (k *Kernel) ChanClose(id ChanID) error {
+	c := k.chans.Get(id)
+	if c == nil {
+		return fmt.Errorf("%w: %d", ErrChanUnknown, id)
+	}
+	if k.isSysChan(id) {
+		return fmt.Errorf("gmk: %s cannot be closed", c.Name())
+	}
+	c.Close()
+	return nil
+}
+
+// ChanEmit emits t on channel id from a goroutine that is not a worker (for
+// example an actor). Same results as Ctx.ChanEmit.
+func (k *Kernel) ChanEmit(id ChanID, t Task) error {
+	if k.state.Load() != stateRunning {
+		return ErrClosed
+	}
+	return k.chanEmit(nil, &k.extEm, nil, id, &t)
+}
+
+// ChanEmitWait is ChanEmit for producers outside the kernel that want a Go
+// channel's blocking send: while the channel is full it waits — without
+// spinning — until a subscriber drains, the channel closes, the kernel halts,
+// or ctx is done (then it returns ctx's error).
+func (k *Kernel) ChanEmitWait(ctx context.Context, id ChanID, t Task) error {
+	for {
+		err := k.ChanEmit(id, t)
+		if err != ErrChanFull {
+			return err
+		}
+		c := k.chans.Get(id)
+		sig := c.RoomSignal()
+		if err = k.ChanEmit(id, t); err != ErrChanFull {
+			return err
+		}
+		select {
+		case <-sig:
+		case <-k.stop:
+			return ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (k *Kernel) chanEmit(sh *metrics.Shard, em *channel.Emitter, w *worker, id ChanID, t *Task) error {
+	c := k.chans.Get(id)
+	if c == nil {
+		return fmt.Errorf("%w: %d", ErrChanUnknown, id)
+	}
+	if err := k.checkTask(t); err != nil {
+		return err
+	}
+	st, n := c.Emit(em, t)
+	if n > 0 {
+		k.add(sh, cEmitted, uint64(n))
+	}
+	if trace.Enabled && w != nil {
+		ev := trace.ChanEmit
+		if st != OK {
+			ev = trace.ChanFull
+		}
+		if w.traceEvent(ev, w.ctx.mod, t) {
+			w.traceRaw(ev, int(t.Tenant), t.Type, uint64(id), uint64(int64(st)))
+		}
+	}
+	switch st {
+	case OK:
+		return nil
+	case task.ChanFull:
+		return ErrChanFull // the backpressure path: no allocation
+	}
+	return fmt.Errorf("%w: %s", st.Err(), c.Name())
+}
+
+func (k *Kernel) checkTask(t *Task) error {
+	if int(t.Tenant) >= k.cfg.Tenants {
+		return fmt.Errorf("%w: tenant %d, kernel has %d", ErrBadTenant, t.Tenant, k.cfg.Tenants)
+	}
+	if int(t.Type) >= k.cfg.MaxTypes {
+		return fmt.Errorf("%w: type %d not below %d", ErrUnknownType, t.Type, k.cfg.MaxTypes)
+	}
+	return nil
+}
+
+// subscribe binds module mod's handler for handlerType to channel id, homed on
+// worker home (-1: round-robin).
+func (k *Kernel) subscribe(id ChanID, mod int32, handlerType uint32, home int, onError bool) error {
+	_, err := k.subscribeSub(id, mod, handlerType, home, onError)
+	return err
+}
+
+func (k *Kernel) subscribeSub(id ChanID, mod int32, handlerType uint32, home int, onError bool) (*channel.Sub, error) {
+	c := k.chans.Get(id)
+	if c == nil {
+		return nil, fmt.Errorf("%w: %d", ErrChanUnknown, id)
+	}
+	if c.Spec().Type != channel.AnyType && c.Spec().Type != handlerType && !onError {
+		return nil, fmt.Errorf("%w: %s carries type %d, handler is for type %d", ErrChanTypeMismatch, c.Name(), c.Spec().Type, handlerType)
+	}
+	slot := k.handlerSlot(mod, handlerType)
+	if slot < 0 {
+		return nil, fmt.Errorf("%w: module %s has no handler for type %d (channel %s)", ErrChanTypeMismatch, k.modName(mod), handlerType, c.Name())
+	}
+	if home < 0 {
+		home = int(k.nextHome.Add(1)-1) % len(k.workers)
+	}
+	var s *channel.Sub
+	var err error
+	if onError {
+		s, err = c.SetErrorHandler(home, slot)
+	} else {
+		s, err = c.Subscribe(home, slot)
+	}
+	if err != nil {
+		return nil, err
+	}
+	k.homeSub(s)
+	return s, nil
+}
+
+// homeSub adds s to its home worker's drain list (copy-on-write).
+func (k *Kernel) homeSub(s *channel.Sub) {
+	k.subMu.Lock()
+	defer k.subMu.Unlock()
+	w := k.workers[s.Home]
+	old := *w.subs.Load()
+	next := append(append([]*channel.Sub(nil), old...), s)
+	w.subs.Store(&next)
+}
+
+func (k *Kernel) handlerSlot(mod int32, typ uint32) int32 {
+	for i, h := range k.handlers {
+		if h.mod == mod && h.typ == typ {
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+// extEnv is the channel environment of goroutines that are not workers: shared
+// atomic counters instead of a worker's shard.
+type extEnv struct{ k *Kernel }
+
+func (e *extEnv) Wake(w int) { e.k.core.Idle.Wake(w) }
+
+func (e *extEnv) AddRefs(p uint64, n int) {
+	if n > 0 {
+		_ = e.k.arena.AddRefs(alloc.Handle(p), n)
+	}
+}
+
+func (e *extEnv) Dropped(_ int, d Task, code task.Status) {
+	e.k.droppedCopy(nil, &e.k.extEm, &d, code)
+}
+
+// Alloc allocates n payload bytes for tenant from outside a handler (a
+// producer that then emits a task carrying the handle). ErrAllocFail is a
+// normal, counted result ([A3]).
+func (k *Kernel) Alloc(tenant, n int) (uint64, []byte, error) {
+	if tenant < 0 || tenant >= k.cfg.Tenants {
+		return 0, nil, fmt.Errorf("%w: tenant %d, kernel has %d", ErrBadTenant, tenant, k.cfg.Tenants)
+	}
+	h, b, err := k.arena.Alloc(tenant, n)
+	return uint64(h), b, err
+}
+
+// Release drops a payload reference obtained from Alloc (for example after an
+// emit failed); ErrStalePayload reports a stale handle ([A5]).
+func (k *Kernel) Release(h uint64) error {
+	if err := k.arena.Release(alloc.Handle(h)); err != nil {
+		k.stats.AddShared(cPayloadMisuse, 1)
+		return err
+	}
+	return nil
+}
+
+// LivePayloads returns the number of live payload blocks (0 after Halt when no
+// module kept a retained reference).
+func (k *Kernel) LivePayloads() int { return k.arena.Live() }

@@ -1,0 +1,397 @@
+package channel
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gmkernel/gmk/kernel/metrics"
+	"github.com/gmkernel/gmk/kernel/ring"
+	"github.com/gmkernel/gmk/kernel/task"
+)
+
+// Per-channel counters, laid out as id*NumStats+k in the metrics set the kernel
+// passes in ([O1]).
+const (
+	StatEmits     = iota // messages accepted by Emit (one per emit, whatever the fan-out)
+	StatFull             // emits refused with CHAN_FULL
+	StatDrops            // copies dropped (drop-slow, no subscriber, replay degrade)
+	StatReplayOvf        // CHAN_REPLAY_OVERFLOW events
+	NumStats
+)
+
+// Env is what a channel needs from its kernel on the slow paths. Calls happen on
+// the emitting goroutine.
+type Env interface {
+	// Dropped takes ownership of an undeliverable copy and routes it to
+	// sys.dropped with code ([C6], [C9]).
+	// The copy is passed by value so that the fast path's copy never escapes.
+	Dropped(from int, t task.Task, code task.Status)
+	// AddRefs adds n references to a payload shared by fan-out copies ([A4], [C5]).
+	AddRefs(payload uint64, n int)
+	// Wake wakes worker w if it is parked ([S6]).
+	Wake(w int)
+}
+
+// Emitter is the per-goroutine emitting context: the worker index (-1 for a
+// goroutine that is not a worker) and the metrics shard it owns (nil: use the
+// set's shared shard).
+type Emitter struct {
+	Worker int
+	Shard  *metrics.Shard
+	Stats  *metrics.Set
+	Env    Env
+}
+
+func (e *Emitter) count(id uint32, k int) {
+	idx := int(id)*NumStats + k
+	if e.Shard != nil {
+		e.Shard.Add(idx, 1)
+		return
+	}
+	e.Stats.AddShared(idx, 1)
+}
+
+// Channel is one named, typed channel ([C1]). Emit may be called from any
+// goroutine; Subscribe, SetErrorHandler and Close are control-plane operations
+// serialised by an internal mutex.
+type Channel struct {
+	id      uint32
+	spec    Spec
+	cap     int // per-subscriber queue capacity (power of two)
+	reserve int // queue length at which non-priority-0 emits are refused ([C8])
+
+	closed atomic.Bool
+
+	// subs is copy-on-write and append-only, so a subscriber's index (carried in
+	// delivered tasks) stays valid. Written under ctl; read lock-free by Emit and
+	// dispatch. The atomic store publishes a fully built slice.
+	subs    atomic.Pointer[[]*Sub]
+	onError atomic.Pointer[Sub]
+	ctl     sync.Mutex
+
+	// waiters is a bitmask of workers (bit w%64) holding back a consumer
+	// because this channel lacked room (kernel flow control). Holders set
+	// their bit and re-check the room; the subscriber's home worker takes the
+	// mask after every drain and wakes them.
+	waiters atomic.Uint64
+	// room is closed (and replaced) to wake goroutines outside the workers
+	// that wait for room (bit extWaiter of waiters).
+	roomSig atomic.Pointer[chan struct{}]
+
+	// seq numbers lossy emits (emit side, atomic).
+	seq atomic.Uint32
+
+	// locked path (lossless fan-out, or any lossless channel with a replay
+	// buffer): emitters hold emitMu, so the channel sequence and the replay
+	// buffer are plain fields owned by the holder, and every subscriber sees
+	// messages in the same order.
+	emitMu spin
+	lseq   uint32
+	replay *replayBuf
+}
+
+// ID returns the channel's id (never 0).
+func (c *Channel) ID() uint32 { return c.id }
+
+// Spec returns the channel's specification (with defaults applied).
+func (c *Channel) Spec() Spec { return c.spec }
+
+// Name returns the channel's name.
+func (c *Channel) Name() string { return c.spec.Name }
+
+// Closed reports whether Close was called.
+func (c *Channel) Closed() bool { return c.closed.Load() }
+
+// Close makes further emits fail with CHAN_CLOSED; tasks still queued are
+// routed to sys.dropped by the kernel when drained ([C9]).
+func (c *Channel) Close() {
+	c.closed.Store(true)
+	c.signalRoom()
+}
+
+// Subs returns the current subscribers (do not modify the slice).
+func (c *Channel) Subs() []*Sub {
+	if p := c.subs.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Sub returns subscriber i, the error handler for ErrorSub, or nil.
+func (c *Channel) Sub(i int) *Sub {
+	if i == ErrorSub {
+		return c.onError.Load()
+	}
+	if s := c.Subs(); i < len(s) {
+		return s[i]
+	}
+	return nil
+}
+
+// Depth returns the number of tasks queued for subscribers.
+func (c *Channel) Depth() int {
+	n := 0
+	for _, s := range c.Subs() {
+		n += s.q.Len()
+	}
+	return n
+}
+
+// Room returns how many more tasks of any priority every non-degraded
+// subscriber can take (its queue up to the priority reserve). Kernels use it
+// to hold back consumers whose declared lossless outputs are congested.
+func (c *Channel) Room() int {
+	room := c.reserve
+	for _, s := range c.Subs() {
+		if s.degraded.Load() {
+			continue
+		}
+		if r := c.reserve - s.q.Len(); r < room {
+			room = r
+		}
+	}
+	return room
+}
+
+// extWaiter is the waiters bit of goroutines that are not workers.
+const extWaiter = 63
+
+// AddWaiter records that worker w waits for room on c. Workers share bits
+// modulo 63; a spurious wake is harmless.
+func (c *Channel) AddWaiter(w int) {
+	bit := uint64(1) << (uint(w) % extWaiter)
+	if c.waiters.Load()&bit == 0 {
+		c.waiters.Or(bit)
+	}
+}
+
+// RoomSignal registers the caller (not a worker) as waiting for room and
+// returns a channel that is closed when a subscriber of c next drains (or c
+// closes). The caller must re-check for room after RoomSignal and before
+// waiting: that order makes a lost wake-up impossible.
+func (c *Channel) RoomSignal() <-chan struct{} {
+	ch := c.roomSig.Load()
+	if ch == nil {
+		fresh := make(chan struct{})
+		if !c.roomSig.CompareAndSwap(nil, &fresh) {
+			ch = c.roomSig.Load()
+		} else {
+			ch = &fresh
+		}
+	}
+	c.waiters.Or(1 << extWaiter)
+	return *ch
+}
+
+// TakeWaiters returns and clears the waiting workers' mask, and wakes the
+// waiting goroutines that are not workers.
+func (c *Channel) TakeWaiters() uint64 {
+	if c.waiters.Load() == 0 {
+		return 0
+	}
+	m := c.waiters.Swap(0)
+	if m&(1<<extWaiter) != 0 {
+		c.signalRoom()
+	}
+	return m &^ (1 << extWaiter)
+}
+
+func (c *Channel) signalRoom() {
+	if ch := c.roomSig.Swap(nil); ch != nil {
+		close(*ch)
+	}
+}
+
+func (c *Channel) lockedPath() bool {
+	return c.spec.Guarantee == Lossless && (c.spec.Mode == FanOut || c.replay != nil)
+}
+
+// Emit offers t to the channel ([C3]–[C8]). It returns OK (delivered, or for a
+// lossy channel accepted with counted drops), CHAN_FULL (lossless only; nothing
+// was delivered and the caller keeps the payload reference), CHAN_CLOSED or
+// CHAN_TYPE_MISMATCH. delivered is the number of copies placed on subscriber
+// queues; copies routed to sys.dropped are handed to Env.Dropped.
+//
+// On OK the payload reference the caller held moves to the copies.
+func (c *Channel) Emit(e *Emitter, t *task.Task) (st task.Status, delivered int) {
+	if c.closed.Load() {
+		return task.ChanClosed, 0
+	}
+	if c.spec.Type != AnyType && t.Type != c.spec.Type {
+		return task.ChanTypeMismatch, 0
+	}
+	p := c.subs.Load()
+	if p == nil || len(*p) == 0 {
+		return c.emitNoSub(e, t)
+	}
+	subs := *p
+	if c.lockedPath() {
+		return c.emitLocked(e, t, subs)
+	}
+	if len(subs) == 1 {
+		return c.emitOne(e, t, subs[0])
+	}
+	return c.emitLossyFan(e, t, subs)
+}
+
+// emitOne is the P2P fast path ([C4]): one subscriber, no lock, one ring push.
+func (c *Channel) emitOne(e *Emitter, t *task.Task, s *Sub) (task.Status, int) {
+	d := c.header(t, 0)
+	if c.spec.Guarantee == Lossy {
+		d.Seq = c.seq.Add(1)
+	}
+	if (d.Priority() == 0 || s.q.Len() < c.reserve) && s.q.Push(&d) {
+		e.count(c.id, StatEmits)
+		e.Env.Wake(s.Home)
+		return task.OK, 1
+	}
+	if c.spec.Guarantee == Lossless {
+		e.count(c.id, StatFull)
+		return task.ChanFull, 0
+	}
+	e.count(c.id, StatEmits)
+	e.count(c.id, StatDrops)
+	e.Env.Dropped(e.Worker, d, task.ChanFull)
+	return task.OK, 0
+}
+
+// emitLossyFan copies the header to every subscriber; a full one loses its copy
+// to sys.dropped while the others still receive it ([C5], [C6]).
+func (c *Channel) emitLossyFan(e *Emitter, t *task.Task, subs []*Sub) (task.Status, int) {
+	if t.Payload != 0 {
+		e.Env.AddRefs(t.Payload, len(subs)-1) // one reference per copy, delivered or dropped
+	}
+	seq := c.seq.Add(1)
+	n := 0
+	for i, s := range subs {
+		d := c.header(t, i)
+		d.Seq = seq
+		if (d.Priority() == 0 || s.q.Len() < c.reserve) && s.q.Push(&d) {
+			n++
+			e.Env.Wake(s.Home)
+			continue
+		}
+		e.count(c.id, StatDrops)
+		e.Env.Dropped(e.Worker, d, task.ChanFull)
+	}
+	e.count(c.id, StatEmits)
+	return task.OK, n
+}
+
+// emitNoSub handles a channel nobody consumes yet: lossless applies
+// backpressure, lossy drops (counted, to sys.dropped).
+func (c *Channel) emitNoSub(e *Emitter, t *task.Task) (task.Status, int) {
+	if c.spec.Guarantee == Lossless {
+		e.count(c.id, StatFull)
+		return task.ChanFull, 0
+	}
+	d := c.header(t, 0)
+	e.count(c.id, StatEmits)
+	e.count(c.id, StatDrops)
+	e.Env.Dropped(e.Worker, d, task.ChanClosed)
+	return task.OK, 0
+}
+
+// header builds the delivered copy for subscriber i: runtime-owned fields reset
+// (except the code on untyped system channels),
+// CHANNEL_MSG set, channel and subscriber recorded.
+func (c *Channel) header(t *task.Task, i int) task.Task {
+	d := *t
+	d.Flags |= task.ChannelMsg
+	d.SetChannel(c.id, i)
+	d.YieldCount = 0
+	if c.spec.Type != AnyType {
+		d.Aux = 0 // system channels keep the status code of the report
+	}
+	return d
+}
+
+// room reports whether s can take one more task of priority p.
+func (c *Channel) room(s *Sub, p int) bool {
+	if p == 0 {
+		return s.q.Len() < c.cap
+	}
+	return s.q.Len() < c.reserve
+}
+
+// emitLocked is the lossless fan-out path ([C7]): under emitMu it checks that
+// every (non-degraded) subscriber has room, numbers the message, records it in
+// the replay buffer and pushes a copy to each. Consumers only ever make room,
+// so the check stays true until the pushes.
+func (c *Channel) emitLocked(e *Emitter, t *task.Task, subs []*Sub) (task.Status, int) {
+	c.emitMu.lock()
+	p := t.Priority()
+	for _, s := range subs {
+		if !s.degraded.Load() && !c.room(s, p) {
+			c.emitMu.unlock()
+			e.count(c.id, StatFull)
+			return task.ChanFull, 0
+		}
+	}
+	c.lseq++
+	seq := c.lseq
+	if c.replay != nil {
+		c.recordReplay(e, t, seq, subs)
+	}
+	if t.Payload != 0 {
+		e.Env.AddRefs(t.Payload, len(subs)-1)
+	}
+	n := 0
+	for i, s := range subs {
+		d := c.header(t, i)
+		d.Seq = seq
+		if c.pushLocked(s, &d, p) {
+			n++
+			e.Env.Wake(s.Home)
+			continue
+		}
+		e.count(c.id, StatDrops) // only a degraded subscriber gets here
+		e.Env.Dropped(e.Worker, d, task.ChanReplayOvf)
+	}
+	c.emitMu.unlock()
+	e.count(c.id, StatEmits)
+	return task.OK, n
+}
+
+// pushLocked pushes to a subscriber checked by room. A Vyukov cell whose pop is
+// claimed but not yet released can make Push fail for a moment although Len
+// showed room; the holder of emitMu is the only producer, so it waits for the
+// consumer to finish that copy. A degraded subscriber is not waited for.
+func (c *Channel) pushLocked(s *Sub, d *task.Task, p int) bool {
+	if s.degraded.Load() && !c.room(s, p) {
+		return false
+	}
+	for spins := 0; !s.q.Push(d); spins++ {
+		if spins > 64 {
+			runtime.Gosched()
+		}
+	}
+	return true
+}
+
+// String describes the channel for logs and errors.
+func (c *Channel) String() string {
+	return fmt.Sprintf("%s(#%d %s %s type=%d slots=%d)", c.spec.Name, c.id, c.spec.Mode, c.spec.Guarantee, c.spec.Type, c.cap)
+}
+
+// spin is a tiny test-and-test-and-set lock for the short lossless fan-out
+// critical section (a few ring pushes). Holders never block inside.
+type spin struct{ v atomic.Uint32 }
+
+func (l *spin) lock() {
+	for i := 0; ; i++ {
+		if l.v.Load() == 0 && l.v.CompareAndSwap(0, 1) {
+			return // the CAS acquires: everything the previous holder wrote is visible
+		}
+		if i > 32 {
+			runtime.Gosched()
+		}
+	}
+}
+
+func (l *spin) unlock() { l.v.Store(0) } // releases: publishes the holder's writes
+
+// newRing is the subscriber queue constructor (a variable for tests).
+var newRing = ring.NewMPMC[task.Task]

@@ -1,0 +1,104 @@
+package channel
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gmkernel/gmk/kernel/task"
+)
+
+// Registry resolves channel names to ids ([C1]). Open, Lookup and All take a
+// mutex (control plane); Get is lock-free for the data path.
+type Registry struct {
+	mu     sync.Mutex
+	byName map[string]*Channel
+	byID   []atomic.Pointer[Channel] // index = id; id 0 is never used
+	next   uint32
+}
+
+// NewRegistry returns a registry for up to max channels.
+func NewRegistry(max int) *Registry {
+	if max <= 0 {
+		max = DefaultMax
+	}
+	return &Registry{byName: make(map[string]*Channel), byID: make([]atomic.Pointer[Channel], max+1), next: 1}
+}
+
+// Open returns the channel named spec.Name, creating it when new. Opening an
+// existing name with a different type, mode or guarantee fails with
+// CHAN_TYPE_MISMATCH; created reports whether this call made it.
+func (r *Registry) Open(spec Spec) (c *Channel, created bool, err error) {
+	spec = spec.WithDefaults()
+	if err := spec.Validate(); err != nil {
+		return nil, false, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c := r.byName[spec.Name]; c != nil {
+		s := c.spec
+		if s.Type != spec.Type || s.Mode != spec.Mode || s.Guarantee != spec.Guarantee {
+			return nil, false, fmt.Errorf("%w: %s is open as type=%d %s %s, not type=%d %s %s",
+				task.ErrChanTypeMismatch, spec.Name, s.Type, s.Mode, s.Guarantee, spec.Type, spec.Mode, spec.Guarantee)
+		}
+		return c, false, nil
+	}
+	if int(r.next) >= len(r.byID) {
+		return nil, false, fmt.Errorf("%w: too many channels (max %d) opening %s", ErrBadSpec, len(r.byID)-1, spec.Name)
+	}
+	c = newChannel(r.next, spec)
+	r.byName[spec.Name] = c
+	r.byID[r.next].Store(c)
+	r.next++
+	return c, true, nil
+}
+
+func newChannel(id uint32, spec Spec) *Channel {
+	c := &Channel{id: id, spec: spec}
+	c.cap = pow2(spec.Slots)
+	c.reserve = c.cap - c.cap/10 // the top 10 % accept priority 0 only ([C8])
+	if spec.Replay > 0 {
+		c.replay = &replayBuf{buf: make([]task.Task, spec.Replay)}
+	}
+	return c
+}
+
+// Get returns the channel with id, or nil. Lock-free.
+func (r *Registry) Get(id uint32) *Channel {
+	if int(id) >= len(r.byID) {
+		return nil
+	}
+	return r.byID[id].Load()
+}
+
+// Lookup returns the channel named name, or nil.
+func (r *Registry) Lookup(name string) *Channel {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.byName[name]
+}
+
+// All returns every channel in id order.
+func (r *Registry) All() []*Channel {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]*Channel, 0, len(r.byName))
+	for _, c := range r.byName {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+// Max returns the registry's capacity.
+func (r *Registry) Max() int { return len(r.byID) - 1 }
+
+// pow2 rounds n up to a power of two (the ring's capacity rule).
+func pow2(n int) int {
+	c := 2
+	for c < n {
+		c <<= 1
+	}
+	return c
+}

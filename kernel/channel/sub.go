@@ -1,0 +1,136 @@
+package channel
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/gmkernel/gmk/kernel/ring"
+	"github.com/gmkernel/gmk/kernel/task"
+)
+
+// ErrorSub is the subscriber index of a channel's error handler ([C3] OnError).
+const ErrorSub = 255
+
+// Sub is one subscription: a bounded multi-producer queue drained by its home
+// worker, which runs the subscriber's handler on each delivery, one at a time
+// and in queue order. Any goroutine may push (through Emit); only the home
+// worker calls Drain and Ack.
+type Sub struct {
+	ch      *Channel
+	index   int
+	Home    int   // worker that drains this queue and runs the handler
+	Handler int32 // the kernel's handler slot for deliveries
+
+	q *ring.MPMC[task.Task]
+
+	// degraded is set (under the channel's emitMu) when the subscriber fell
+	// further behind than the replay buffer ([C7]); a degraded subscriber is
+	// treated as lossy until it catches up. Read by emitters and stats.
+	degraded atomic.Bool
+	// acked is the last channel sequence the subscriber finished (home worker
+	// writes, emitters read under emitMu for replay eviction).
+	acked atomic.Uint32
+	// next numbers deliveries of a lossless P2P channel without replay at drain
+	// time: the queue is FIFO, so drain order is emit order. Home worker only.
+	next uint32
+}
+
+// Channel returns the channel the subscription belongs to.
+func (s *Sub) Channel() *Channel { return s.ch }
+
+// Index returns the subscriber index carried in delivered tasks.
+func (s *Sub) Index() int { return s.index }
+
+// Len returns the number of queued deliveries.
+func (s *Sub) Len() int { return s.q.Len() }
+
+// Degraded reports whether the subscriber is currently degraded to lossy.
+func (s *Sub) Degraded() bool { return s.degraded.Load() }
+
+// Acked returns the last acknowledged channel sequence.
+func (s *Sub) Acked() uint32 { return s.acked.Load() }
+
+// Ack records that the delivery with channel sequence seq is finished. Home
+// worker only.
+func (s *Sub) Ack(seq uint32) {
+	if int32(seq-s.acked.Load()) > 0 {
+		s.acked.Store(seq)
+	}
+}
+
+// Drain pops up to len(dst) deliveries in FIFO order. Home worker only.
+func (s *Sub) Drain(dst []task.Task) int {
+	n := s.q.PopBatch(dst)
+	if s.ch.spec.Guarantee == Lossless && !s.ch.lockedPath() && s.index != ErrorSub {
+		for i := range dst[:n] {
+			s.next++
+			dst[i].Seq = s.next
+		}
+	}
+	return n
+}
+
+// Subscribe adds a subscriber whose deliveries run handler on worker home
+// ([C3]). A second subscriber of a P2P channel gets CHAN_ALREADY_BOUND; more than
+// MaxSubscribers is an error too.
+func (c *Channel) Subscribe(home int, handler int32) (*Sub, error) {
+	c.ctl.Lock()
+	defer c.ctl.Unlock()
+	old := c.Subs()
+	if c.spec.Mode == P2P && len(old) > 0 {
+		return nil, fmt.Errorf("%w: %s", task.ErrChanAlreadyBound, c.spec.Name)
+	}
+	if len(old) >= MaxSubscribers {
+		return nil, fmt.Errorf("%w: %s has %d subscribers already", ErrBadSpec, c.spec.Name, len(old))
+	}
+	s := c.newSub(len(old), home, handler)
+	next := make([]*Sub, len(old)+1)
+	copy(next, old)
+	next[len(old)] = s
+	if c.lockedPath() {
+		// A new subscriber starts at the current sequence: hold emitMu so no
+		// emit is half-way through the old set.
+		c.emitMu.lock()
+		s.acked.Store(c.lseq)
+		c.subs.Store(&next)
+		c.emitMu.unlock()
+		return s, nil
+	}
+	c.subs.Store(&next)
+	return s, nil
+}
+
+// SetErrorHandler registers the channel's error handler ([C3], [F1]): failures
+// of tasks delivered from this channel go to it instead of sys.error.
+func (c *Channel) SetErrorHandler(home int, handler int32) (*Sub, error) {
+	c.ctl.Lock()
+	defer c.ctl.Unlock()
+	if c.onError.Load() != nil {
+		return nil, fmt.Errorf("%w: %s already has an error handler", task.ErrChanAlreadyBound, c.spec.Name)
+	}
+	s := c.newSub(ErrorSub, home, handler)
+	c.onError.Store(s)
+	return s, nil
+}
+
+func (c *Channel) newSub(index, home int, handler int32) *Sub {
+	return &Sub{ch: c, index: index, Home: home, Handler: handler, q: newRing(c.cap)}
+}
+
+// DeliverError hands a failed delivery to the channel's error handler with its
+// status code in Aux. It reports false when there is no error handler or its
+// queue is full (the caller then routes the task to sys.error).
+func (c *Channel) DeliverError(e *Emitter, t *task.Task, code task.Status) bool {
+	s := c.onError.Load()
+	if s == nil {
+		return false
+	}
+	d := *t
+	d.SetChannel(c.id, ErrorSub)
+	d.Aux = uint16(int16(code))
+	if !s.q.Push(&d) {
+		return false
+	}
+	e.Env.Wake(s.Home)
+	return true
+}

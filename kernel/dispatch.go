@@ -1,0 +1,267 @@
+package kernel
+
+import (
+	"github.com/gmkernel/gmk/kernel/alloc"
+	"github.com/gmkernel/gmk/kernel/channel"
+	"github.com/gmkernel/gmk/kernel/metrics"
+	"github.com/gmkernel/gmk/kernel/task"
+	"github.com/gmkernel/gmk/kernel/trace"
+)
+
+const (
+	statusChanClosed = task.ChanClosed
+	statusChanFull   = task.ChanFull
+)
+
+func (w *worker) dispatch(batch []Task) {
+	for i := range batch {
+		w.runTask(&batch[i])
+	}
+}
+
+// runTask resolves the handler ([M3]: table by type, or the subscription of a
+// channel delivery), runs it with panic recovery and applies its result.
+func (w *worker) runTask(t *Task) {
+	k := w.k
+	var sub *channel.Sub
+	slot := int32(-1)
+	if t.Flags&task.ChannelMsg != 0 {
+		c := k.chans.Get(t.ChannelID())
+		if c == nil {
+			w.drop(t, task.ChanUnknown)
+			return
+		}
+		if sub = c.Sub(t.Subscriber()); sub == nil {
+			w.drop(t, task.ChanUnknown)
+			return
+		}
+		if c.Closed() {
+			w.drop(t, statusChanClosed)
+			return
+		}
+		slot = sub.Handler
+	} else if int(t.Type) < len(k.types) {
+		slot = k.types[t.Type].slot
+	}
+	if slot < 0 {
+		w.drop(t, task.UnknownType)
+		return
+	}
+	w.l.Shard.Add(k.layout.deq+int(t.Tenant), 1)
+	if k.types[t.Type].poisoned.Load() && !k.isSysSub(sub) {
+		w.toError(t, task.Poisoned, sub)
+		return
+	}
+	if t.Payload != 0 && k.arena.Refs(alloc.Handle(t.Payload)) == 0 {
+		w.l.Shard.Add(cPayloadMisuse, 1)
+		w.toError(t, task.StalePayload, sub)
+		return
+	}
+	h := &k.handlers[slot]
+	traced := trace.Enabled && w.traceTask(t, h.mod)
+	if traced {
+		w.trace(trace.TaskStart, t, uint64(t.Seq), uint64(w.id))
+	}
+	w.ctx.begin(t, h.mod, sub)
+	st := w.call(h.fn)
+	if traced {
+		w.trace(trace.TaskEnd, t, uint64(int64(st)), uint64(t.Seq))
+	}
+	switch {
+	case st == OK && w.ctx.yielded:
+		w.yield(t, sub)
+	case st == OK:
+		w.complete(t, sub)
+	default:
+		w.failed(t, st, sub, h.mod)
+	}
+	w.ctx.t = nil
+}
+
+// call runs fn and turns a panic into PANICKED ([F3]: a panic is a failure,
+// never the end of the worker).
+func (w *worker) call(fn HandlerFunc) (st Status) {
+	defer func() {
+		if r := recover(); r != nil {
+			w.pval = r
+			st = task.Panicked
+		}
+	}()
+	return fn(&w.ctx)
+}
+
+func (w *worker) complete(t *Task, sub *channel.Sub) {
+	k := w.k
+	sh := w.l.Shard
+	sh.Add(cCompleted, 1)
+	sh.Add(k.layout.tenOK+int(t.Tenant), 1)
+	sh.Add(k.layout.typeOK+int(t.Type)*3, 1)
+	if t.Payload != 0 {
+		w.release(t.Payload)
+	}
+	if sub != nil {
+		sub.Ack(t.Seq)
+	}
+}
+
+func (w *worker) release(p uint64) {
+	if w.k.arena.Release(alloc.Handle(p)) != nil {
+		w.l.Shard.Add(cPayloadMisuse, 1)
+	}
+}
+
+// yield re-enqueues a yielded task ([Y1]–[Y3]).
+func (w *worker) yield(t *Task, sub *channel.Sub) {
+	k := w.k
+	t.YieldCount++
+	if int(t.YieldCount) > int(k.types[t.Type].maxYields) {
+		w.failed(t, task.YieldLimit, sub, w.ctx.mod)
+		return
+	}
+	w.l.Shard.Add(cYielded, 1)
+	if trace.Enabled && w.traceEvent(trace.TaskYield, w.ctx.mod, t) {
+		w.trace(trace.TaskYield, t, uint64(t.YieldCount), t.Meta0)
+	}
+	if !k.core.Yield(w.l, t) {
+		w.toError(t, task.YieldOverflow, sub)
+	}
+}
+
+// failed applies the supervisor's decision to a failed dispatch ([F1]–[F3]).
+func (w *worker) failed(t *Task, st Status, sub *channel.Sub, mod int32) {
+	k := w.k
+	if st == task.Panicked {
+		w.l.Shard.Add(cPanics, 1)
+	}
+	if st != Retry {
+		k.countFailure(t.Type, w.tickNow())
+	}
+	if trace.Enabled && w.traceEvent(trace.TaskFail, mod, t) {
+		w.trace(trace.TaskFail, t, uint64(int64(st)), uint64(t.Aux))
+	}
+	f := &w.fail
+	*f = Failure{Task: *t, Status: st, Panic: w.pval, Module: k.modName(mod), Worker: w.id,
+		Retries: int(t.Aux), Now: w.clockNow(), Rand: w.rand()}
+	w.pval = nil
+	d := k.sup.Decide(f)
+	f.Panic = nil
+	switch d.Action {
+	case ActRetry:
+		w.retry(t, d.Delay.Nanoseconds(), sub)
+	case ActRestart:
+		k.restartModule(mod)
+		w.retry(t, d.Delay.Nanoseconds(), sub)
+	case ActPoison:
+		k.poisonModule(mod)
+		w.toError(t, task.Poisoned, sub)
+	default:
+		code := d.Code
+		if code == 0 {
+			code = st
+		}
+		w.toError(t, code, sub)
+	}
+}
+
+// retry parks the task on the EVQ for delay ns ([F2]); its retry count lives in
+// the runtime-owned Aux field.
+func (w *worker) retry(t *Task, delay int64, sub *channel.Sub) {
+	t.Aux++
+	w.l.Shard.Add(cRetried, 1)
+	w.l.Shard.Add(w.k.layout.typeOK+int(t.Type)*3+2, 1)
+	if trace.Enabled && w.traceEvent(trace.TaskRetry, w.ctx.mod, t) {
+		w.trace(trace.TaskRetry, t, uint64(t.Aux), uint64(delay))
+	}
+	ref, ok := w.putNode(t)
+	if !ok {
+		w.toError(t, task.AllocFail, sub)
+		return
+	}
+	if !w.evq.Push(w.clockNow()+delay, ref) {
+		w.takeNode(ref)
+		w.toError(t, task.AllocFail, sub)
+	}
+}
+
+// toError ends a failed task ([F1], [C9]): the channel's error handler when the
+// task came from a channel that has one, else sys.error.
+func (w *worker) toError(t *Task, code Status, sub *channel.Sub) {
+	k := w.k
+	if sub != nil && sub.Index() != channel.ErrorSub && !k.isSysSub(sub) &&
+		sub.Channel().DeliverError(&w.em, t, code) {
+		return
+	}
+	sh := w.l.Shard
+	sh.Add(cErrored, 1)
+	sh.Add(k.layout.tenErr+int(t.Tenant), 1)
+	sh.Add(k.layout.typeOK+int(t.Type)*3+1, 1)
+	if k.isSysSub(sub) {
+		w.release(t.Payload) // an error of an error report: counted, not re-reported
+		return
+	}
+	k.toSys(sh, &w.em, k.sysError, t, code)
+}
+
+// drop routes an undeliverable task to sys.dropped ([M3], [C9]).
+func (w *worker) drop(t *Task, code Status) {
+	k := w.k
+	w.l.Shard.Add(cDropped, 1)
+	if trace.Enabled && w.traceEvent(trace.ChanDrop, 0, t) {
+		w.trace(trace.ChanDrop, t, uint64(int64(code)), uint64(t.ChannelID()))
+	}
+	if t.Flags&task.ChannelMsg != 0 && k.isSysChan(t.ChannelID()) {
+		w.release(t.Payload)
+		return
+	}
+	k.toSys(w.l.Shard, &w.em, k.sysDropped, t, code)
+}
+
+// toSys delivers copies of a terminal task to the subscribers of a system
+// channel; the copies are new tasks. With no subscriber the payload reference
+// is released at once.
+func (k *Kernel) toSys(sh *metrics.Shard, em *channel.Emitter, c *channel.Channel, t *Task, code Status) {
+	t.Aux = uint16(int16(code))
+	if len(c.Subs()) == 0 {
+		k.releaseShared(sh, t.Payload)
+		return
+	}
+	if _, n := c.Emit(em, t); n > 0 {
+		k.add(sh, cEmitted, uint64(n))
+	}
+}
+
+// droppedCopy takes a copy a channel could not deliver ([C6]): it was created
+// by the emit, and is dropped now. Copies of system-channel reports are
+// released and counted as lost reports instead.
+func (k *Kernel) droppedCopy(sh *metrics.Shard, em *channel.Emitter, d *Task, code Status) {
+	if k.isSysChan(d.ChannelID()) {
+		k.add(sh, cSysLost, 1)
+		k.releaseShared(sh, d.Payload)
+		return
+	}
+	k.add(sh, cEmitted, 1)
+	k.add(sh, cDropped, 1)
+	k.toSys(sh, em, k.sysDropped, d, code)
+}
+
+func (k *Kernel) releaseShared(sh *metrics.Shard, p uint64) {
+	if p != 0 && k.arena.Release(alloc.Handle(p)) != nil {
+		k.add(sh, cPayloadMisuse, 1)
+	}
+}
+
+func (k *Kernel) add(sh *metrics.Shard, idx int, d uint64) {
+	if sh != nil {
+		sh.Add(idx, d)
+		return
+	}
+	k.stats.AddShared(idx, d)
+}
+
+func (k *Kernel) isSysChan(id uint32) bool {
+	return id == k.sysError.ID() || id == k.sysDropped.ID()
+}
+
+func (k *Kernel) isSysSub(s *channel.Sub) bool {
+	return s != nil && k.isSysChan(s.Channel().ID())
+}

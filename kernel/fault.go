@@ -1,0 +1,124 @@
+package kernel
+
+import (
+	"sync"
+	"time"
+)
+
+// Action is what the kernel does with a failed task ([F1]–[F3], [X2]).
+type Action uint8
+
+// Actions a Supervisor can choose.
+const (
+	ActRetry   Action = iota // re-enqueue after Delay (Resume)
+	ActError                 // the channel's error handler, else sys.error
+	ActRestart               // re-Init the module, then retry after Delay (Restart)
+	ActPoison                // poison the module's types; the task goes to sys.error (Stop)
+)
+
+func (a Action) String() string {
+	return [...]string{"retry", "error", "restart", "poison"}[a]
+}
+
+// Failure describes one failed dispatch. The kernel reuses the value; a
+// Supervisor must not keep the pointer.
+type Failure struct {
+	Task    Task
+	Status  Status // RETRY, a FAIL code, PANICKED, YIELD_LIMIT
+	Panic   any    // the recovered value when Status is PANICKED
+	Module  string
+	Worker  int
+	Retries int    // retries this task already had
+	Now     int64  // kernel clock, ns
+	Rand    uint64 // a fresh random number for jitter
+}
+
+// Decision is a Supervisor's answer.
+type Decision struct {
+	Action Action
+	Delay  time.Duration // for ActRetry and ActRestart
+	Code   Status        // for ActError: the code recorded on sys.error (0 = f.Status)
+}
+
+// Supervisor decides what happens to failed tasks. It is called on the worker
+// that ran the task (the slow path), possibly from several workers at once.
+// The actor adaptation plugs protoactor supervision in here.
+type Supervisor interface {
+	Decide(f *Failure) Decision
+}
+
+// Backoff is the built-in Supervisor ([F2]): RETRY is retried after an
+// exponential backoff with jitter, up to a per-task limit; every other failure
+// goes to the error path. Poisoning is rate-based and kept by the kernel for
+// every supervisor ([F3]).
+type Backoff struct {
+	Policy RetryPolicy
+	Limits func(typ uint32) int // per-type retry limit; nil or 0 = Policy.Max
+}
+
+// Decide implements Supervisor.
+func (b *Backoff) Decide(f *Failure) Decision {
+	if f.Status != Retry {
+		return Decision{Action: ActError}
+	}
+	limit := b.Policy.Max
+	if b.Limits != nil {
+		if l := b.Limits(f.Task.Type); l > 0 {
+			limit = l
+		}
+	}
+	if f.Retries >= limit {
+		return Decision{Action: ActError, Code: retryLimit}
+	}
+	return Decision{Action: ActRetry, Delay: BackoffDelay(b.Policy, f.Retries, f.Rand)}
+}
+
+// BackoffDelay returns min(cap, min·2ⁿ) scaled by a jitter factor in
+// [1-j, 1+j] drawn from r, kept within [min, cap].
+func BackoffDelay(p RetryPolicy, n int, r uint64) time.Duration {
+	d := p.Cap
+	if n < 40 && p.Min<<n < p.Cap && p.Min<<n > 0 {
+		d = p.Min << n
+	}
+	u := float64(r>>11) / (1 << 53) // [0, 1)
+	d = time.Duration(float64(d) * (1 + p.Jitter*(2*u-1)))
+	if d < p.Min {
+		d = p.Min
+	}
+	if d > p.Cap {
+		d = p.Cap
+	}
+	return d
+}
+
+// failWindow keeps the ticks of a type's most recent failures for the rate
+// rule of [F3]. Failures are the slow path, so a mutex is fine.
+type failWindow struct {
+	mu    sync.Mutex
+	ticks []uint64 // circular, len = policy failures
+	next  int
+	n     int
+}
+
+// record adds a failure at tick now and reports whether the type now has
+// more than limit-1 failures within window ticks (limit failures in window).
+func (f *failWindow) record(now uint64, limit int, window uint64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.ticks) != limit {
+		f.ticks, f.next, f.n = make([]uint64, limit), 0, 0
+	}
+	f.ticks[f.next] = now
+	f.next = (f.next + 1) % limit
+	if f.n < limit {
+		f.n++
+	}
+	oldest := f.ticks[f.next%limit]
+	return f.n == limit && now-oldest < window
+}
+
+func (f *failWindow) reset() {
+	f.mu.Lock()
+	f.n, f.next = 0, 0
+	f.mu.Unlock()
+}

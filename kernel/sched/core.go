@@ -1,0 +1,232 @@
+package sched
+
+import (
+	"sync/atomic"
+
+	"github.com/gmkernel/gmk/kernel/metrics"
+	"github.com/gmkernel/gmk/kernel/ring"
+	"github.com/gmkernel/gmk/kernel/task"
+)
+
+// Policy selects the shared ready queue of a kernel.
+type Policy uint8
+
+// Scheduling policies.
+const (
+	PolicyRQ  Policy = iota // four priority queues popped 8/4/2/1 ([S2]), the CPU default
+	PolicyGRQ               // type-bucketed GRQ with aging ([S3]), the GPU policy
+)
+
+func (p Policy) String() string {
+	if p == PolicyGRQ {
+		return "grq"
+	}
+	return "rq"
+}
+
+// CoreConfig sizes the enqueue core.
+type CoreConfig struct {
+	Policy      Policy
+	Workers     int
+	QueueCap    int      // per priority (RQ) or per bucket (GRQ)
+	LQCap       int      // per worker
+	OverflowCap int      // shared yield-overflow queue
+	Types       []uint32 // handler types (GRQ buckets)
+	MaxType     uint32
+	Stats       *metrics.Set // per-tenant enqueue counters live at EnqBase+tenant
+	EnqBase     int
+	Clock       func() int64 // read only by the GRQ policy (bucket ages)
+}
+
+// Core is the single enqueue core ([S1]): every path that makes a task runnable
+// — submit, emit, channel drain, yield, retry, EVQ fire — goes through one of
+// its methods, which assign seq (for new tasks), pick the target queue, apply
+// the LQ watermark and count the enqueue. Shared queues are multi-producer
+// rings; the LQs are owned by their workers (see LQ).
+type Core struct {
+	policy   Policy
+	rq       *RQ
+	grq      *GRQ
+	overflow *ring.MPMC[task.Task]
+	Idle     *Idle
+	stats    *metrics.Set
+	enqBase  int
+	clock    func() int64
+	extSeq   atomic.Uint32 // seq of tasks submitted from outside the workers
+}
+
+// Local is a worker's own enqueue state. Only its worker uses it.
+type Local struct {
+	W     int
+	LQ    *LQ
+	Shard *metrics.Shard
+	seq   uint32
+	rc    Cursor
+	gc    GCursor
+}
+
+// NewCore builds the core and one Local per worker.
+func NewCore(cfg CoreConfig) (*Core, []*Local) {
+	c := &Core{policy: cfg.Policy, overflow: ring.NewMPMC[task.Task](cfg.OverflowCap),
+		Idle: NewIdle(cfg.Workers), stats: cfg.Stats, enqBase: cfg.EnqBase, clock: cfg.Clock}
+	if cfg.Policy == PolicyGRQ {
+		c.grq = NewGRQ(cfg.Types, cfg.QueueCap, cfg.MaxType)
+	} else {
+		c.rq = NewRQ(cfg.QueueCap)
+	}
+	ls := make([]*Local, cfg.Workers)
+	for w := range ls {
+		ls[w] = &Local{W: w, LQ: NewLQ(cfg.LQCap), Shard: cfg.Stats.Shard(w)}
+		ls[w].gc.Reset(w)
+		// Worker seqs are interleaved so tasks of different workers never share one.
+		ls[w].seq = uint32(w)
+	}
+	return c, ls
+}
+
+// Policy returns the shared-queue policy.
+func (c *Core) Policy() Policy { return c.policy }
+
+func (l *Local) nextSeq(workers int) uint32 {
+	l.seq += uint32(workers)
+	return l.seq
+}
+
+func (c *Core) pushShared(t *task.Task) bool {
+	if c.grq != nil {
+		return c.grq.Push(t, c.clock())
+	}
+	return c.rq.Push(t)
+}
+
+// Submit admits a new task from any goroutine to the shared queue and wakes a
+// parked worker. It reports false when the queue is full (nothing changed).
+func (c *Core) Submit(t *task.Task) bool {
+	t.Seq = c.extSeq.Add(1)
+	if !c.pushShared(t) {
+		return false
+	}
+	c.stats.AddShared(c.enqBase+int(t.Tenant), 1)
+	c.Idle.WakeAny()
+	return true
+}
+
+// SubmitBatch admits a prefix of ts (one ring publication per priority run)
+// and returns its length.
+func (c *Core) SubmitBatch(ts []task.Task) int {
+	base := c.extSeq.Add(uint32(len(ts))) - uint32(len(ts))
+	for i := range ts {
+		ts[i].Seq = base + uint32(i) + 1
+	}
+	var n int
+	if c.grq != nil {
+		n = c.grq.PushBatch(ts, c.clock())
+	} else {
+		n = c.rq.PushBatch(ts)
+	}
+	for i := 0; i < n; {
+		j := i + 1
+		for j < n && ts[j].Tenant == ts[i].Tenant {
+			j++
+		}
+		c.stats.AddShared(c.enqBase+int(ts[i].Tenant), uint64(j-i))
+		i = j
+	}
+	if n > 0 {
+		c.Idle.WakeAny()
+	}
+	return n
+}
+
+// Emit admits a new task made by worker l's handler: follow-on work stays on
+// the worker (its LQ) while the LQ is below its watermark, and goes to the
+// shared queue otherwise. False when both are full.
+func (c *Core) Emit(l *Local, t *task.Task, workers int) bool {
+	t.Seq = l.nextSeq(workers)
+	return c.Requeue(l, t)
+}
+
+// Requeue makes an existing task runnable again on worker l (retry and EVQ
+// fire) keeping its seq: LQ below the watermark, else the shared queue.
+func (c *Core) Requeue(l *Local, t *task.Task) bool {
+	if l.LQ.Push(t) {
+		l.Shard.Add(c.enqBase+int(t.Tenant), 1)
+		return true
+	}
+	if !c.pushShared(t) {
+		return false
+	}
+	l.Shard.Add(c.enqBase+int(t.Tenant), 1)
+	c.Idle.WakeAny()
+	return true
+}
+
+// Yield re-enqueues a yielded task ([Y2]): the LQ including its reserve, else the
+// shared yield-overflow queue (drained before every priority). False means both
+// are full; the caller routes the task to sys.error with YIELD_OVERFLOW.
+func (c *Core) Yield(l *Local, t *task.Task) bool {
+	if !l.LQ.PushReserve(t) && !c.overflow.Push(t) {
+		return false
+	}
+	l.Shard.Add(c.enqBase+int(t.Tenant), 1)
+	return true
+}
+
+// Deliver moves channel deliveries drained by their home worker into its LQ.
+// The caller drains at most LQ.Room() tasks, so the pushes cannot fail; the
+// reserve is the safety net.
+func (c *Core) Deliver(l *Local, ts []task.Task) {
+	for i := range ts {
+		if !l.LQ.Push(&ts[i]) {
+			l.LQ.PushReserve(&ts[i])
+		}
+		l.Shard.Add(c.enqBase+int(ts[i].Tenant), 1)
+	}
+}
+
+// PopShared gathers a batch for worker l from the yield-overflow queue first,
+// then from the shared ready queue.
+func (c *Core) PopShared(l *Local, dst []task.Task) int {
+	if c.overflow.Len() > 0 {
+		if n := c.overflow.PopBatch(dst); n > 0 {
+			return n
+		}
+	}
+	if c.grq != nil {
+		return c.grq.PopBatch(dst, &l.gc, c.clock())
+	}
+	return c.rq.PopBatch(dst, &l.rc)
+}
+
+// SharedLen returns the number of tasks in the shared queues.
+func (c *Core) SharedLen() int {
+	n := c.overflow.Len()
+	if c.grq != nil {
+		return n + c.grq.Len()
+	}
+	return n + c.rq.Len()
+}
+
+// DrainShared removes every task from the shared queues (halt accounting;
+// workers must be stopped).
+func (c *Core) DrainShared(fn func(t *task.Task)) {
+	var buf [64]task.Task
+	var rc Cursor
+	var gc GCursor
+	for {
+		n := c.overflow.PopBatch(buf[:])
+		if n == 0 {
+			if c.grq != nil {
+				n = c.grq.PopBatch(buf[:], &gc, 0)
+			} else {
+				n = c.rq.PopBatch(buf[:], &rc)
+			}
+		}
+		if n == 0 {
+			return
+		}
+		for i := range buf[:n] {
+			fn(&buf[i])
+		}
+	}
+}

@@ -1,0 +1,325 @@
+package kernel
+
+import (
+	"math/bits"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/gmkernel/gmk/kernel/alloc"
+	"github.com/gmkernel/gmk/kernel/channel"
+	"github.com/gmkernel/gmk/kernel/sched"
+	"github.com/gmkernel/gmk/kernel/trace"
+)
+
+// worker is one worker goroutine ([S6]): gather → dispatch → park. Everything
+// in it is owned by its goroutine except the atomics, which Halt and the
+// metrics read.
+type worker struct {
+	k     *Kernel
+	id    int
+	l     *sched.Local
+	batch []Task
+	drain []Task
+	fire  []uint32
+	evq   *sched.EVQ[uint32] // retry/timer events: tenant<<24 | task-slab node
+	ctx   Ctx
+	tw    *trace.Writer
+	em    channel.Emitter
+	fail  Failure
+	timer *time.Timer
+
+	// subs are the subscriptions homed here (copy-on-write; written under the
+	// kernel's control plane, read by this worker).
+	subs atomic.Pointer[[]*channel.Sub]
+
+	now   int64 // kernel clock, read at most once per gather (clockNow)
+	nowOK bool
+	iter  uint64
+	rng   uint64
+	pval  any // recovered panic value of the last dispatch
+
+	wakes    atomic.Uint64 // incremented on every unpark (Halt's quiescence check)
+	lqDepth  atomic.Int64  // published at park
+	evqDepth atomic.Int64  // published at park
+	lqHigh   atomic.Int64  // highest LQ depth seen at a batch boundary ([O1] high watermark)
+	lqMax    int           // owner's copy of lqHigh
+}
+
+func newWorker(k *Kernel, id int, l *sched.Local, traceMem []byte) *worker {
+	w := &worker{k: k, id: id, l: l,
+		batch: make([]Task, k.cfg.BatchSize),
+		drain: make([]Task, k.cfg.BatchSize),
+		fire:  make([]uint32, k.cfg.EVQDrain),
+		evq:   sched.NewEVQ[uint32](k.cfg.EVQCap),
+		rng:   k.cfg.Seed ^ uint64(id+1)*0xBF58476D1CE4E5B9,
+	}
+	w.tw = trace.NewWriter(id, traceMem, k.cfg.TraceSample, w.rng)
+	w.em = channel.Emitter{Worker: id, Shard: k.chanStats.Shard(id), Stats: k.chanStats, Env: w}
+	w.ctx = Ctx{k: k, w: w}
+	w.timer = time.NewTimer(time.Hour)
+	w.timer.Stop()
+	empty := []*channel.Sub{}
+	w.subs.Store(&empty)
+	return w
+}
+
+func (w *worker) run() {
+	defer w.k.wg.Done()
+	defer w.timer.Stop()
+	idle := 0
+	for !w.k.stopping() {
+		if n := w.gather(); n > 0 {
+			idle = 0
+			w.dispatch(w.batch[:n])
+			w.flush()
+			continue
+		}
+		if idle++; idle < w.k.cfg.Spin {
+			continue
+		}
+		w.park()
+		idle = 0
+	}
+	w.flush()
+	w.publishDepths()
+}
+
+// gather fills the batch ([S6]). Downstream work comes first, which keeps
+// pipelines short: the homed subscriptions' deliveries move into the LQ as far
+// as its watermark allows ([C10]); then the LQ; due EVQ events when the LQ ran
+// short of a batch (and every 16th round, so a busy LQ cannot postpone retries
+// for ever — retries are backed-off work, so they never crowd out deliveries);
+// then the shared queues for what is left of the batch.
+func (w *worker) gather() int {
+	w.nowOK = false
+	w.iter++
+	w.drainSubs()
+	n := w.l.LQ.PopBatch(w.batch)
+	if w.evq.Len() > 0 && (n < len(w.batch) || w.iter&15 == 0) {
+		w.fireEVQ()
+		n += w.l.LQ.PopBatch(w.batch[n:])
+	}
+	if n < len(w.batch) {
+		n += w.k.core.PopShared(w.l, w.batch[n:])
+	}
+	return n
+}
+
+// drainSubs moves deliveries of the subscriptions homed here into the LQ,
+// as many as fit below its watermark ([C10]). Deliveries of a closed channel
+// go to sys.dropped.
+//
+// Flow control: a consumer whose module declares lossless outputs ([C11]) is
+// drained only as far as those outputs have room (less what the LQ already
+// holds), so a pipeline stage waits for its downstream instead of failing its
+// emits with CHAN_FULL.
+func (w *worker) drainSubs() {
+	for _, s := range *w.subs.Load() {
+		room := min(w.l.LQ.Room(), len(w.drain))
+		if room == 0 {
+			return
+		}
+		if outs := w.k.modules[w.k.handlers[s.Handler].mod].outs; len(outs) > 0 {
+			if room = min(room, w.heldRoom(outs)); room <= 0 {
+				continue
+			}
+		}
+		m := s.Drain(w.drain[:room])
+		if m == 0 {
+			continue
+		}
+		w.wakeWaiters(s.Channel())
+		if s.Channel().Closed() {
+			for i := range w.drain[:m] {
+				w.drop(&w.drain[i], statusChanClosed)
+			}
+			continue
+		}
+		w.k.core.Deliver(w.l, w.drain[:m])
+		if trace.Enabled && w.k.levels.Enabled(0, trace.ChanDrain) {
+			w.trace(trace.ChanDrain, &w.drain[0], uint64(s.Channel().ID()), uint64(m))
+		}
+	}
+}
+
+// heldRoom is how many deliveries a consumer with lossless outputs may take:
+// the outputs' room less what the LQ already holds. At zero the worker
+// registers as a waiter on the outputs and re-checks, so the consumer that
+// makes room wakes it (see Channel.AddWaiter).
+func (w *worker) heldRoom(outs []*channel.Channel) int {
+	room := w.outRoom(outs) - w.l.LQ.Len()
+	if room > 0 {
+		return room
+	}
+	for _, c := range outs {
+		c.AddWaiter(w.id)
+	}
+	return w.outRoom(outs) - w.l.LQ.Len()
+}
+
+// wakeWaiters wakes the workers held back by c's lack of room.
+func (w *worker) wakeWaiters(c *channel.Channel) {
+	for m := c.TakeWaiters(); m != 0; m &= m - 1 {
+		for v := bits.TrailingZeros64(m); v < len(w.k.workers); v += 64 {
+			if v != w.id {
+				w.k.core.Idle.Wake(v)
+			}
+		}
+	}
+}
+
+func (w *worker) outRoom(outs []*channel.Channel) int {
+	room := len(w.drain)
+	for _, c := range outs {
+		room = min(room, c.Room())
+	}
+	return room
+}
+
+// fireEVQ re-enqueues up to EVQDrain due events ([S5]).
+func (w *worker) fireEVQ() {
+	now := w.clockNow()
+	if due, ok := w.evq.PeekDue(); !ok || due > now {
+		return
+	}
+	n := w.evq.PopDue(now, w.fire)
+	for _, ref := range w.fire[:n] {
+		t := w.takeNode(ref)
+		if !w.k.core.Requeue(w.l, &t) && !w.l.LQ.PushReserve(&t) {
+			w.toError(&t, statusChanFull, nil)
+		}
+	}
+}
+
+// putNode stores t in a task-slab node of its tenant and returns the EVQ ref.
+func (w *worker) putNode(t *Task) (uint32, bool) {
+	s := w.k.arena.Slab(int(t.Tenant))
+	idx, ok := s.Alloc()
+	if !ok {
+		return 0, false
+	}
+	*(*Task)(unsafe.Pointer(&s.Node(idx)[0])) = *t
+	return uint32(t.Tenant)<<24 | idx, true
+}
+
+func (w *worker) takeNode(ref uint32) Task {
+	s := w.k.arena.Slab(int(ref >> 24))
+	idx := ref & (1<<24 - 1)
+	t := *(*Task)(unsafe.Pointer(&s.Node(idx)[0]))
+	s.Free(idx)
+	return t
+}
+
+func (w *worker) drainEVQ(fn func(*Task)) {
+	w.evq.Drain(func(_ int64, ref uint32) {
+		t := w.takeNode(ref)
+		fn(&t)
+	})
+}
+
+// park waits for work ([S6]): publish parked, re-check, then a bounded wait
+// (ParkWait, or less when an event is due sooner).
+func (w *worker) park() {
+	idle := w.k.core.Idle
+	idle.Mark(w.id)
+	w.flush()
+	w.publishDepths()
+	if w.hasWork() || w.k.stopping() {
+		idle.Unmark(w.id)
+		w.wakes.Add(1)
+		return
+	}
+	if trace.Enabled && w.k.levels.Enabled(0, trace.WorkerPark) {
+		w.traceRaw(trace.WorkerPark, 0, 0, 0, 0)
+	}
+	d := w.k.cfg.ParkWait
+	if due, ok := w.evq.PeekDue(); ok {
+		if dd := time.Duration(due - w.k.clock()); dd < d {
+			d = max(dd, time.Microsecond)
+		}
+	}
+	w.timer.Reset(d)
+	select {
+	case <-idle.C(w.id):
+	case <-w.timer.C:
+	case <-w.k.stop:
+	}
+	w.timer.Stop()
+	idle.Unmark(w.id)
+	w.wakes.Add(1)
+	if trace.Enabled && w.k.levels.Enabled(0, trace.WorkerWake) {
+		w.traceRaw(trace.WorkerWake, 0, 0, 0, 0)
+	}
+}
+
+func (w *worker) hasWork() bool {
+	if w.l.LQ.Len() > 0 || w.k.core.SharedLen() > 0 {
+		return true
+	}
+	for _, s := range *w.subs.Load() {
+		if s.Len() == 0 {
+			continue
+		}
+		outs := w.k.modules[w.k.handlers[s.Handler].mod].outs
+		if len(outs) == 0 || w.heldRoom(outs) > 0 {
+			return true // drainable; a held-back consumer waits for its wake
+		}
+	}
+	due, ok := w.evq.PeekDue()
+	return ok && due <= w.k.clock()
+}
+
+// clockNow returns the kernel clock, read at most once per gather: the
+// per-task path reads no clock unless something (EVQ, retries, ticks, traces)
+// asks for it.
+func (w *worker) clockNow() int64 {
+	if !w.nowOK {
+		w.now, w.nowOK = w.k.clock(), true
+	}
+	return w.now
+}
+
+// tickNow returns the current logical tick.
+func (w *worker) tickNow() uint64 { return uint64(w.clockNow() / int64(w.k.cfg.Tick)) }
+
+func (w *worker) flush() {
+	if n := w.l.LQ.Len(); n > w.lqMax {
+		w.lqMax = n
+		w.lqHigh.Store(int64(n))
+	}
+	w.l.Shard.Flush()
+	w.em.Shard.Flush()
+}
+
+func (w *worker) publishDepths() {
+	w.lqDepth.Store(int64(w.l.LQ.Len()))
+	w.evqDepth.Store(int64(w.evq.Len()))
+}
+
+func (w *worker) rand() uint64 { // xorshift64*
+	w.rng ^= w.rng >> 12
+	w.rng ^= w.rng << 25
+	w.rng ^= w.rng >> 27
+	return w.rng * 0x2545F4914F6CDD1D
+}
+
+// Env implementation for emits made on this worker.
+
+func (w *worker) Wake(home int) {
+	if home != w.id {
+		w.k.core.Idle.Wake(home)
+	}
+}
+
+func (w *worker) AddRefs(p uint64, n int) {
+	if n > 0 {
+		_ = w.k.arena.AddRefs(alloc.Handle(p), n)
+	}
+}
+
+func (w *worker) Dropped(_ int, d Task, code Status) {
+	w.k.droppedCopy(w.l.Shard, &w.em, &d, code)
+}
+
+func (k *Kernel) stopping() bool { return k.stopFlag.Load() }
