@@ -104,6 +104,9 @@ func (k *Kernel) chanEmit(sh *metrics.Shard, em *channel.Emitter, w *worker, id 
 	case OK:
 		return nil
 	case task.ChanFull:
+		if w != nil {
+			w.ctx.full = c // a RETRY now waits for room (held.go)
+		}
 		return ErrChanFull // the backpressure path: no allocation
 	}
 	return fmt.Errorf("%w: %s", st.Err(), c.Name())
@@ -179,6 +182,8 @@ func (k *Kernel) handlerSlot(mod int32, typ uint32) int32 {
 type extEnv struct{ k *Kernel }
 
 func (e *extEnv) Wake(w int) { e.k.core.Idle.Wake(w) }
+
+func (e *extEnv) Local(Task) bool { return false } // never a worker
 
 func (e *extEnv) AddRefs(p uint64, n int) {
 	if n > 0 {

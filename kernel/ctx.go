@@ -19,12 +19,13 @@ type Ctx struct {
 	sub     *channel.Sub
 	mod     int32
 	yielded bool
-	armed   bool  // the budget clock started at the first yield point
-	start   int64 // kernel clock at the first yield point
+	full    *channel.Channel // the lossless channel of the last CHAN_FULL (backpressure hold)
+	armed   bool             // the budget clock started at the first yield point
+	start   int64            // kernel clock at the first yield point
 }
 
 func (c *Ctx) begin(t *Task, mod int32, sub *channel.Sub) {
-	c.t, c.mod, c.sub, c.yielded, c.armed = t, mod, sub, false, false
+	c.t, c.mod, c.sub, c.yielded, c.armed, c.full = t, mod, sub, false, false, nil
 }
 
 // Task returns the task being handled. The handler may change Meta0 and Meta1

@@ -133,6 +133,9 @@ func (w *worker) failed(t *Task, st Status, sub *channel.Sub, mod int32) {
 	if st == task.Panicked {
 		w.l.Shard.Add(cPanics, 1)
 	}
+	if st == Retry && w.ctx.full != nil && w.hold(t, w.ctx.full) {
+		return // backpressure: held until the channel has room (held.go)
+	}
 	if st != Retry {
 		k.countFailure(t.Type, w.tickNow())
 	}

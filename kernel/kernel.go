@@ -318,6 +318,7 @@ func (k *Kernel) accountQueued() uint64 {
 	for _, w := range k.workers {
 		w.l.LQ.Drain(release)
 		w.drainEVQ(release)
+		w.drainHeld(release)
 	}
 	var buf [64]Task
 	for _, c := range k.chans.All() {

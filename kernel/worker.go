@@ -33,11 +33,15 @@ type worker struct {
 	// kernel's control plane, read by this worker).
 	subs atomic.Pointer[[]*channel.Sub]
 
+	idle  int   // consecutive empty gathers (lingering subscription drains)
 	now   int64 // kernel clock, read at most once per gather (clockNow)
 	nowOK bool
 	iter  uint64
 	rng   uint64
 	pval  any // recovered panic value of the last dispatch
+
+	held  []heldQ // tasks waiting for room on a full channel (held.go)
+	nheld int
 
 	wakes    atomic.Uint64 // incremented on every unpark (Halt's quiescence check)
 	lqDepth  atomic.Int64  // published at park
@@ -69,6 +73,7 @@ func (w *worker) run() {
 	defer w.timer.Stop()
 	idle := 0
 	for !w.k.stopping() {
+		w.idle = idle
 		if n := w.gather(); n > 0 {
 			idle = 0
 			w.dispatch(w.batch[:n])
@@ -94,13 +99,18 @@ func (w *worker) run() {
 func (w *worker) gather() int {
 	w.nowOK = false
 	w.iter++
+	if w.nheld > 0 {
+		w.releaseHeld()
+	}
 	w.drainSubs()
 	n := w.l.LQ.PopBatch(w.batch)
 	if w.evq.Len() > 0 && (n < len(w.batch) || w.iter&15 == 0) {
 		w.fireEVQ()
 		n += w.l.LQ.PopBatch(w.batch[n:])
 	}
-	if n < len(w.batch) {
+	if n < len(w.batch) && w.nheld < len(w.batch) {
+		// A worker holding back-pressured tasks takes no new shared work:
+		// pulling more would only grow the hold (pull-based flow control).
 		n += w.k.core.PopShared(w.l, w.batch[n:])
 	}
 	return n
@@ -116,6 +126,10 @@ func (w *worker) gather() int {
 // emits with CHAN_FULL.
 func (w *worker) drainSubs() {
 	for _, s := range *w.subs.Load() {
+		queued := s.Len()
+		if queued == 0 || w.idle < lingerSpins && queued < lingerMin {
+			continue // nothing, or linger: let a trickle become a batch (see lingerSpins)
+		}
 		room := min(w.l.LQ.Room(), len(w.drain))
 		if room == 0 {
 			return
@@ -143,6 +157,17 @@ func (w *worker) drainSubs() {
 	}
 }
 
+// Lingering: an idle worker does not drain a subscription holding fewer
+// than lingerMin deliveries until it has polled lingerSpins times in a row
+// without work (well under a microsecond). A consumer that keeps up with its
+// producer would otherwise take one task per drain and pay a cross-core cache
+// miss for each; waiting a few polls turns the trickle into batches. Only idle
+// workers linger: a busy worker drains whatever is there.
+const (
+	lingerSpins = 8
+	lingerMin   = 8
+)
+
 // heldRoom is how many deliveries a consumer with lossless outputs may take:
 // the outputs' room less what the LQ already holds. At zero the worker
 // registers as a waiter on the outputs and re-checks, so the consumer that
@@ -158,8 +183,13 @@ func (w *worker) heldRoom(outs []*channel.Channel) int {
 	return w.outRoom(outs) - w.l.LQ.Len()
 }
 
-// wakeWaiters wakes the workers held back by c's lack of room.
+// wakeWaiters wakes the workers and producers held back by c's lack of room,
+// once the drains made WakeRoom of it (or c closed). Room only grows while
+// they wait, up to the reserve when the queue is empty, so the wake comes.
 func (w *worker) wakeWaiters(c *channel.Channel) {
+	if c.Room() < c.WakeRoom() && !c.Closed() {
+		return
+	}
 	for m := c.TakeWaiters(); m != 0; m &= m - 1 {
 		for v := bits.TrailingZeros64(m); v < len(w.k.workers); v += 64 {
 			if v != w.id {
@@ -254,7 +284,7 @@ func (w *worker) park() {
 }
 
 func (w *worker) hasWork() bool {
-	if w.l.LQ.Len() > 0 || w.k.core.SharedLen() > 0 {
+	if w.l.LQ.Len() > 0 || w.k.core.SharedLen() > 0 || (w.nheld > 0 && w.heldReady()) {
 		return true
 	}
 	for _, s := range *w.subs.Load() {
@@ -293,7 +323,7 @@ func (w *worker) flush() {
 }
 
 func (w *worker) publishDepths() {
-	w.lqDepth.Store(int64(w.l.LQ.Len()))
+	w.lqDepth.Store(int64(w.l.LQ.Len() + w.nheld))
 	w.evqDepth.Store(int64(w.evq.Len()))
 }
 
@@ -311,6 +341,8 @@ func (w *worker) Wake(home int) {
 		w.k.core.Idle.Wake(home)
 	}
 }
+
+func (w *worker) Local(d Task) bool { return w.k.core.DeliverLocal(w.l, &d) }
 
 func (w *worker) AddRefs(p uint64, n int) {
 	if n > 0 {

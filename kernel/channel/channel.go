@@ -32,6 +32,10 @@ type Env interface {
 	AddRefs(payload uint64, n int)
 	// Wake wakes worker w if it is parked ([S6]).
 	Wake(w int)
+	// Local offers a delivery addressed to a subscription homed on the
+	// emitting worker straight to that worker's local queue (the P2P fast
+	// path of [C4]); false when the local queue has no room.
+	Local(d task.Task) bool
 }
 
 // Emitter is the per-goroutine emitting context: the worker index (-1 for a
@@ -76,9 +80,12 @@ type Channel struct {
 	// their bit and re-check the room; the subscriber's home worker takes the
 	// mask after every drain and wakes them.
 	waiters atomic.Uint64
-	// room is closed (and replaced) to wake goroutines outside the workers
-	// that wait for room (bit extWaiter of waiters).
-	roomSig atomic.Pointer[chan struct{}]
+	// extWait counts goroutines outside the workers waiting for room (bit
+	// extWaiter of waiters is set with it); TakeWaiters hands each a token on
+	// roomCh. A token left by a waiter that found room without waiting only
+	// causes one spurious wake-up, which the waiter's retry loop absorbs.
+	extWait atomic.Int32
+	roomCh  chan struct{}
 
 	// seq numbers lossy emits (emit side, atomic).
 	seq atomic.Uint32
@@ -168,25 +175,18 @@ func (c *Channel) AddWaiter(w int) {
 }
 
 // RoomSignal registers the caller (not a worker) as waiting for room and
-// returns a channel that is closed when a subscriber of c next drains (or c
-// closes). The caller must re-check for room after RoomSignal and before
-// waiting: that order makes a lost wake-up impossible.
+// returns the channel on which it gets a token when a subscriber of c next
+// drains with room to spare (or c closes). The caller must re-check for room
+// after RoomSignal and before waiting: that order makes a lost wake-up
+// impossible. No allocation.
 func (c *Channel) RoomSignal() <-chan struct{} {
-	ch := c.roomSig.Load()
-	if ch == nil {
-		fresh := make(chan struct{})
-		if !c.roomSig.CompareAndSwap(nil, &fresh) {
-			ch = c.roomSig.Load()
-		} else {
-			ch = &fresh
-		}
-	}
+	c.extWait.Add(1)
 	c.waiters.Or(1 << extWaiter)
-	return *ch
+	return c.roomCh
 }
 
-// TakeWaiters returns and clears the waiting workers' mask, and wakes the
-// waiting goroutines that are not workers.
+// TakeWaiters returns and clears the waiting workers' mask, and hands a token
+// to every waiting goroutine that is not a worker.
 func (c *Channel) TakeWaiters() uint64 {
 	if c.waiters.Load() == 0 {
 		return 0
@@ -199,10 +199,22 @@ func (c *Channel) TakeWaiters() uint64 {
 }
 
 func (c *Channel) signalRoom() {
-	if ch := c.roomSig.Swap(nil); ch != nil {
-		close(*ch)
+	for n := c.extWait.Swap(0); n > 0; n-- {
+		select {
+		case c.roomCh <- struct{}{}:
+		default:
+			return // the buffer holds tokens enough for everyone still waiting
+		}
 	}
 }
+
+// WakeRoom is the room at which a subscriber's drain wakes waiting producers:
+// a quarter of the queue, so that each wake-up lets a producer emit a good
+// batch instead of one task (hysteresis).
+func (c *Channel) WakeRoom() int { return c.cap / 4 }
+
+// Cap returns the per-subscriber queue capacity.
+func (c *Channel) Cap() int { return c.cap }
 
 func (c *Channel) lockedPath() bool {
 	return c.spec.Guarantee == Lossless && (c.spec.Mode == FanOut || c.replay != nil)
@@ -236,18 +248,34 @@ func (c *Channel) Emit(e *Emitter, t *task.Task) (st task.Status, delivered int)
 	return c.emitLossyFan(e, t, subs)
 }
 
-// emitOne is the P2P fast path ([C4]): one subscriber, no lock, one ring push.
+// emitOne is the P2P path ([C4]): one subscriber, no lock, one ring push —
+// or, when the emitter is the subscriber's home worker and nothing is queued
+// in the ring, straight into that worker's local queue (FIFO holds: every
+// earlier delivery is already there or done).
 func (c *Channel) emitOne(e *Emitter, t *task.Task, s *Sub) (task.Status, int) {
 	d := c.header(t, 0)
-	if c.spec.Guarantee == Lossy {
+	lossless := c.spec.Guarantee == Lossless
+	if !lossless {
 		d.Seq = c.seq.Add(1)
+	}
+	if e.Worker == s.Home && s.q.Len() == 0 {
+		if lossless {
+			d.Seq = s.next + 1 // the home worker owns s.next (see Drain)
+		}
+		if e.Env.Local(d) {
+			if lossless {
+				s.next++
+			}
+			e.count(c.id, StatEmits)
+			return task.OK, 1
+		}
 	}
 	if (d.Priority() == 0 || s.q.Len() < c.reserve) && s.q.Push(&d) {
 		e.count(c.id, StatEmits)
 		e.Env.Wake(s.Home)
 		return task.OK, 1
 	}
-	if c.spec.Guarantee == Lossless {
+	if lossless {
 		e.count(c.id, StatFull)
 		return task.ChanFull, 0
 	}

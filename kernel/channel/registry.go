@@ -55,7 +55,7 @@ func (r *Registry) Open(spec Spec) (c *Channel, created bool, err error) {
 }
 
 func newChannel(id uint32, spec Spec) *Channel {
-	c := &Channel{id: id, spec: spec}
+	c := &Channel{id: id, spec: spec, roomCh: make(chan struct{}, roomTokens)}
 	c.cap = pow2(spec.Slots)
 	c.reserve = c.cap - c.cap/10 // the top 10 % accept priority 0 only ([C8])
 	if spec.Replay > 0 {
@@ -63,6 +63,9 @@ func newChannel(id uint32, spec Spec) *Channel {
 	}
 	return c
 }
+
+// roomTokens bounds the wake-up tokens buffered for waiting producers.
+const roomTokens = 64
 
 // Get returns the channel with id, or nil. Lock-free.
 func (r *Registry) Get(id uint32) *Channel {

@@ -184,6 +184,16 @@ func (c *Core) Deliver(l *Local, ts []task.Task) {
 	}
 }
 
+// DeliverLocal puts a channel delivery made on its home worker straight into
+// that worker's LQ (the P2P fast path); false when the LQ is at its watermark.
+func (c *Core) DeliverLocal(l *Local, t *task.Task) bool {
+	if !l.LQ.Push(t) {
+		return false
+	}
+	l.Shard.Add(c.enqBase+int(t.Tenant), 1)
+	return true
+}
+
 // PopShared gathers a batch for worker l from the yield-overflow queue first,
 // then from the shared ready queue.
 func (c *Core) PopShared(l *Local, dst []task.Task) int {
