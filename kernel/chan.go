@@ -79,6 +79,70 @@ func (k *Kernel) ChanEmitWait(ctx context.Context, id ChanID, t Task) error {
 	}
 }
 
+// ChanEmitBatch emits a prefix of ts on channel id from a goroutine that is
+// not a worker and returns its length; the error says why the rest was not
+// emitted (ErrChanFull: retry the rest later). A P2P channel takes the batch
+// with one ring publication. Runtime-owned header fields of ts are
+// overwritten.
+func (k *Kernel) ChanEmitBatch(id ChanID, ts []Task) (int, error) {
+	if k.state.Load() != stateRunning {
+		return 0, ErrClosed
+	}
+	c := k.chans.Get(id)
+	if c == nil {
+		return 0, fmt.Errorf("%w: %d", ErrChanUnknown, id)
+	}
+	for i := range ts {
+		if err := k.checkTask(&ts[i]); err != nil {
+			n, err2 := k.ChanEmitBatch(id, ts[:i])
+			if err2 != nil {
+				return n, err2
+			}
+			return n, err
+		}
+	}
+	st, n, d := c.EmitBatch(&k.extEm, ts)
+	if d > 0 {
+		k.stats.AddShared(cEmitted, uint64(d))
+	}
+	switch st {
+	case OK:
+		return n, nil
+	case task.ChanFull:
+		return n, ErrChanFull
+	}
+	return n, fmt.Errorf("%w: %s", st.Err(), c.Name())
+}
+
+// ChanEmitAll emits every task of ts on channel id, waiting like ChanEmitWait
+// while the channel is full.
+func (k *Kernel) ChanEmitAll(ctx context.Context, id ChanID, ts []Task) error {
+	for len(ts) > 0 {
+		n, err := k.ChanEmitBatch(id, ts)
+		ts = ts[n:]
+		if err != ErrChanFull {
+			return err
+		}
+		sig := k.chans.Get(id).RoomSignal()
+		if n, err = k.ChanEmitBatch(id, ts); err != ErrChanFull {
+			ts = ts[n:]
+			if err != nil || len(ts) == 0 {
+				return err
+			}
+			continue
+		}
+		ts = ts[n:]
+		select {
+		case <-sig:
+		case <-k.stop:
+			return ErrClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
 func (k *Kernel) chanEmit(sh *metrics.Shard, em *channel.Emitter, w *worker, id ChanID, t *Task) error {
 	c := k.chans.Get(id)
 	if c == nil {
@@ -182,8 +246,6 @@ func (k *Kernel) handlerSlot(mod int32, typ uint32) int32 {
 type extEnv struct{ k *Kernel }
 
 func (e *extEnv) Wake(w int) { e.k.core.Idle.Wake(w) }
-
-func (e *extEnv) Local(Task) bool { return false } // never a worker
 
 func (e *extEnv) AddRefs(p uint64, n int) {
 	if n > 0 {

@@ -73,10 +73,9 @@ func (c *Ctx) Emit(t Task) error {
 	t.Flags &^= task.ChannelMsg
 	t.Channel, t.YieldCount, t.Aux = 0, 0, 0
 	if c.w == nil {
-		if !k.core.Submit(&t) {
+		if !k.core.Submit(&t) { // from Init/Fini: counted as submitted
 			return fmt.Errorf("%w: ready queue full", ErrChanFull)
 		}
-		k.stats.AddShared(cEmitted, 1)
 		return nil
 	}
 	if !k.core.Emit(c.w.l, &t, len(k.workers)) {

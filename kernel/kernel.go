@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"go.uber.org/zap"
 
@@ -49,7 +50,7 @@ type Kernel struct {
 	stopFlag   atomic.Bool  // set by Halt when the workers must leave their loops
 	nextHome   atomic.Uint32
 	subMu      sync.Mutex   // serialises changes of the workers' subscription lists
-	submitting atomic.Int64 // Submit calls between their state check and their push
+	submitting gate // Submit calls between their state check and their push
 	stop       chan struct{}
 	wg         sync.WaitGroup
 	haltOnce   sync.Once
@@ -139,7 +140,7 @@ func (k *Kernel) buildWorkers() {
 	}
 	core, locals := sched.NewCore(sched.CoreConfig{Policy: k.cfg.Policy, Workers: k.cfg.Workers,
 		QueueCap: k.cfg.QueueCap, LQCap: k.cfg.LQCap, OverflowCap: k.cfg.OverflowCap,
-		Types: uniq(types), MaxType: uint32(k.cfg.MaxTypes - 1), Stats: k.stats, EnqBase: k.layout.enq, Clock: k.clock})
+		Types: uniq(types), MaxType: uint32(k.cfg.MaxTypes - 1), Stats: k.stats, EnqBase: k.layout.enq, SubmitBase: k.layout.sub, Clock: k.clock})
 	k.core = core
 	tr := k.arena.TraceRegion()
 	per := len(tr) / k.cfg.Workers
@@ -177,8 +178,8 @@ func (k *Kernel) Submit(t Task) error {
 	if int(t.Type) >= k.cfg.MaxTypes {
 		return fmt.Errorf("%w: type %d not below %d", ErrUnknownType, t.Type, k.cfg.MaxTypes)
 	}
-	k.submitting.Add(1)
-	defer k.submitting.Add(-1)
+	g := k.submitting.enter(unsafe.Pointer(&t))
+	defer g.Add(-1)
 	if k.state.Load() != stateRunning {
 		return ErrClosed
 	}
@@ -187,7 +188,6 @@ func (k *Kernel) Submit(t Task) error {
 	if !k.core.Submit(&t) {
 		return ErrChanFull // the backpressure path: no allocation
 	}
-	k.stats.AddShared(cSubmitted, 1)
 	return nil
 }
 
@@ -207,13 +207,12 @@ func (k *Kernel) SubmitBatch(ts []Task) (int, error) {
 		t.Flags &^= task.ChannelMsg
 		t.Channel, t.YieldCount, t.Aux = 0, 0, 0
 	}
-	k.submitting.Add(1)
-	defer k.submitting.Add(-1)
+	g := k.submitting.enter(unsafe.Pointer(&ts))
+	defer g.Add(-1)
 	if k.state.Load() != stateRunning {
 		return 0, ErrClosed
 	}
 	n := k.core.SubmitBatch(ts)
-	k.stats.AddShared(cSubmitted, uint64(n))
 	if n < len(ts) {
 		return n, fmt.Errorf("%w: ready queue full", ErrChanFull)
 	}
@@ -229,7 +228,7 @@ func (k *Kernel) Halt(ctx context.Context) error {
 	if !k.state.CompareAndSwap(stateRunning, stateHalting) {
 		return ErrClosed
 	}
-	for k.submitting.Load() != 0 {
+	for k.submitting.busy() {
 		time.Sleep(10 * time.Microsecond) // a Submit is between its check and its push
 	}
 	k.waitQuiescent(ctx)
@@ -336,4 +335,32 @@ func (k *Kernel) accountQueued() uint64 {
 		}
 	}
 	return n
+}
+
+// gate counts Submit calls between their state check and their push, so
+// that Halt can wait for them. It is sharded by the caller's stack address:
+// concurrent producers (different goroutines, different stacks) mostly touch
+// different cache lines, and no goroutine id is needed.
+type gate struct {
+	shards [8]struct {
+		n atomic.Int64
+		_ [cacheLinePad - 8]byte
+	}
+}
+
+const cacheLinePad = 128
+
+func (g *gate) enter(p unsafe.Pointer) *atomic.Int64 {
+	c := &g.shards[(uintptr(p)>>10)%uintptr(len(g.shards))].n
+	c.Add(1)
+	return c
+}
+
+func (g *gate) busy() bool {
+	for i := range g.shards {
+		if g.shards[i].n.Load() != 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -11,8 +11,7 @@ type metricsShard = metrics.Shard
 
 // Global counters of the kernel's metrics set ([O1], [C9]).
 const (
-	cSubmitted     = iota // admitted by Submit/SubmitBatch
-	cEmitted              // created inside the kernel: emits, deliveries, dropped copies, reports
+	cEmitted       = iota // created inside the kernel: emits, deliveries, dropped copies, reports
 	cCompleted            // handler returned OK (not yielded)
 	cErrored              // ended in sys.error (or its error handler's report)
 	cDropped              // ended in sys.dropped
@@ -33,7 +32,7 @@ type MetricID int
 
 // layout places the per-tenant, per-type and user counters after the globals.
 type layout struct {
-	enq, deq, tenOK, tenErr int // + tenant
+	sub, enq, deq, tenOK, tenErr int // + tenant (sub: admitted by Submit/SubmitBatch)
 	typeOK                  int // + type*3 + {0 ok, 1 fail, 2 retry}
 	user                    int // + MetricID
 	total                   int
@@ -41,7 +40,8 @@ type layout struct {
 
 func newLayout(cfg BootConfig) layout {
 	t := cfg.Tenants
-	l := layout{enq: nGlobal}
+	l := layout{sub: nGlobal}
+	l.enq = l.sub + t
 	l.deq = l.enq + t
 	l.tenOK = l.deq + t
 	l.tenErr = l.tenOK + t
@@ -83,7 +83,11 @@ func (s Stats) String() string {
 // Stats returns the kernel's counters.
 func (k *Kernel) Stats() Stats {
 	v := k.stats.Value
-	return Stats{Submitted: v(cSubmitted), Emitted: v(cEmitted), Completed: v(cCompleted),
+	var submitted uint64
+	for t := 0; t < k.cfg.Tenants; t++ {
+		submitted += v(k.layout.sub + t)
+	}
+	return Stats{Submitted: submitted, Emitted: v(cEmitted), Completed: v(cCompleted),
 		Errored: v(cErrored), Dropped: v(cDropped), Retried: v(cRetried), Yielded: v(cYielded),
 		Panics: v(cPanics), SysLost: v(cSysLost), PayloadMisuse: v(cPayloadMisuse), Restarts: v(cRestarts)}
 }
@@ -94,7 +98,7 @@ type TenantStats struct{ Enqueued, Dequeued, Completed, Errored uint64 }
 // TenantStats returns tenant t's counters.
 func (k *Kernel) TenantStats(t int) TenantStats {
 	v, l := k.stats.Value, k.layout
-	return TenantStats{Enqueued: v(l.enq + t), Dequeued: v(l.deq + t), Completed: v(l.tenOK + t), Errored: v(l.tenErr + t)}
+	return TenantStats{Enqueued: v(l.sub+t) + v(l.enq+t), Dequeued: v(l.deq + t), Completed: v(l.tenOK + t), Errored: v(l.tenErr + t)}
 }
 
 // TypeStats are a handler type's success/fail/retry counts ([O1]).

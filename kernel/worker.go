@@ -59,7 +59,7 @@ func newWorker(k *Kernel, id int, l *sched.Local, traceMem []byte) *worker {
 		rng:   k.cfg.Seed ^ uint64(id+1)*0xBF58476D1CE4E5B9,
 	}
 	w.tw = trace.NewWriter(id, traceMem, k.cfg.TraceSample, w.rng)
-	w.em = channel.Emitter{Worker: id, Shard: k.chanStats.Shard(id), Stats: k.chanStats, Env: w}
+	w.em = channel.Emitter{Worker: id, Shard: k.chanStats.Shard(id), Stats: k.chanStats, Env: w, Core: k.core, Local: l}
 	w.ctx = Ctx{k: k, w: w}
 	w.timer = time.NewTimer(time.Hour)
 	w.timer.Stop()
@@ -341,8 +341,6 @@ func (w *worker) Wake(home int) {
 		w.k.core.Idle.Wake(home)
 	}
 }
-
-func (w *worker) Local(d Task) bool { return w.k.core.DeliverLocal(w.l, &d) }
 
 func (w *worker) AddRefs(p uint64, n int) {
 	if n > 0 {

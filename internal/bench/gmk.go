@@ -13,9 +13,9 @@ import (
 
 // The GMK implementations: a kernel with 2 workers (GOMAXPROCS on the
 // reference machine), lossless channels, inline tasks. The producer is the
-// benchmark goroutine (two goroutines for mpmc2x2), emitting from outside the
-// kernel with Kernel.ChanEmitWait (which blocks on a full channel as a Go send
-// does) or Kernel.Submit. Completion is Halt, which returns once
+// benchmark goroutine (two goroutines for mpmc2x2), feeding the kernel from
+// outside in batches of gmkBatch with Kernel.ChanEmitAll (which blocks on a
+// full channel as a Go send does) or Kernel.SubmitBatch. Completion is Halt, which returns once
 // every queue is empty. Each subscriber's tally is owned by its home worker;
 // Halt orders it before the check.
 
@@ -74,12 +74,22 @@ func gmkStage(name, in, out string, typ uint32) kernel.Module {
 	}
 }
 
-// gmkEmitAll emits item(i), i in [lo, hi), on ch from outside the kernel,
-// waiting while the channel is full as a Go sender blocks on a full channel.
+// gmkBatch is the producers' batch: GMK is fed from outside through its batch
+// APIs (one ring publication per batch), the way a GMK producer is written.
+const gmkBatch = 64
+
+// gmkEmitAll emits item(i), i in [lo, hi), on ch from outside the kernel in
+// batches, waiting while the channel is full as a Go sender blocks on a full
+// channel.
 func gmkEmitAll(k *kernel.Kernel, ch kernel.ChanID, lo, hi int) error {
 	ctx := context.Background()
-	for i := lo; i < hi; i++ {
-		if err := k.ChanEmitWait(ctx, ch, item(i)); err != nil {
+	var batch [gmkBatch]task.Task
+	for i := lo; i < hi; i += gmkBatch {
+		m := min(gmkBatch, hi-i)
+		for j := range batch[:m] {
+			batch[j] = item(i + j)
+		}
+		if err := k.ChanEmitAll(ctx, ch, batch[:m]); err != nil {
 			return err
 		}
 	}
@@ -188,20 +198,7 @@ func gmkMPMC2x2(n int, t timer) error {
 		lo, hi := p*n/2, (p+1)*n/2
 		go func() {
 			<-start
-			for i := lo; i < hi; i++ {
-				for {
-					err := k.Submit(item(i))
-					if err == nil {
-						break
-					}
-					if !errors.Is(err, task.ErrChanFull) {
-						errs <- err
-						return
-					}
-					runtime.Gosched()
-				}
-			}
-			errs <- nil
+			errs <- gmkSubmitAll(k, lo, hi)
 		}()
 	}
 	t.ResetTimer()
@@ -216,4 +213,27 @@ func gmkMPMC2x2(n int, t timer) error {
 	}
 	got[0].merge(got[1].tally)
 	return got[0].check("gmk mpmc2x2 consumers", n)
+}
+
+// gmkSubmitAll submits item(i), i in [lo, hi), in batches, yielding while the
+// ready queue is full.
+func gmkSubmitAll(k *kernel.Kernel, lo, hi int) error {
+	var batch [gmkBatch]task.Task
+	for i := lo; i < hi; i += gmkBatch {
+		m := min(gmkBatch, hi-i)
+		for j := range batch[:m] {
+			batch[j] = item(i + j)
+		}
+		for off := 0; off < m; {
+			got, err := k.SubmitBatch(batch[off:m])
+			off += got
+			if err != nil && !errors.Is(err, task.ErrChanFull) {
+				return err
+			}
+			if off < m {
+				runtime.Gosched()
+			}
+		}
+	}
+	return nil
 }

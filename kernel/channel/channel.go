@@ -8,6 +8,7 @@ import (
 
 	"github.com/gmkernel/gmk/kernel/metrics"
 	"github.com/gmkernel/gmk/kernel/ring"
+	"github.com/gmkernel/gmk/kernel/sched"
 	"github.com/gmkernel/gmk/kernel/task"
 )
 
@@ -32,10 +33,6 @@ type Env interface {
 	AddRefs(payload uint64, n int)
 	// Wake wakes worker w if it is parked ([S6]).
 	Wake(w int)
-	// Local offers a delivery addressed to a subscription homed on the
-	// emitting worker straight to that worker's local queue (the P2P fast
-	// path of [C4]); false when the local queue has no room.
-	Local(d task.Task) bool
 }
 
 // Emitter is the per-goroutine emitting context: the worker index (-1 for a
@@ -46,15 +43,23 @@ type Emitter struct {
 	Shard  *metrics.Shard
 	Stats  *metrics.Set
 	Env    Env
+	// Core and Local are the emitting worker's enqueue core and state (nil
+	// outside a worker): a P2P delivery to a subscription homed on the
+	// emitting worker goes straight to its local queue ([C4] fast path).
+	// Concrete types, not Env methods, so the task pointer does not escape.
+	Core  *sched.Core
+	Local *sched.Local
 }
 
-func (e *Emitter) count(id uint32, k int) {
+func (e *Emitter) count(id uint32, k int) { e.countN(id, k, 1) }
+
+func (e *Emitter) countN(id uint32, k, n int) {
 	idx := int(id)*NumStats + k
 	if e.Shard != nil {
-		e.Shard.Add(idx, 1)
+		e.Shard.Add(idx, uint64(n))
 		return
 	}
-	e.Stats.AddShared(idx, 1)
+	e.Stats.AddShared(idx, uint64(n))
 }
 
 // Channel is one named, typed channel ([C1]). Emit may be called from any
@@ -248,27 +253,72 @@ func (c *Channel) Emit(e *Emitter, t *task.Task) (st task.Status, delivered int)
 	return c.emitLossyFan(e, t, subs)
 }
 
+// EmitBatch emits a prefix of ts and returns its status and length n, with
+// Emit's results: on a P2P channel without a replay buffer, when every task
+// has priority 0, the batch goes to the subscriber's queue with one ring
+// publication; otherwise task by task. The runtime-owned header fields of ts
+// are overwritten. A fan-out emit delivers copies; n counts tasks, not copies.
+func (c *Channel) EmitBatch(e *Emitter, ts []task.Task) (st task.Status, n, delivered int) {
+	p := c.subs.Load()
+	if c.closed.Load() || p == nil || len(*p) != 1 || c.lockedPath() || e.Worker >= 0 {
+		return c.emitEach(e, ts)
+	}
+	for i := range ts {
+		if ts[i].Priority() != 0 || (c.spec.Type != AnyType && ts[i].Type != c.spec.Type) {
+			return c.emitEach(e, ts)
+		}
+		c.stamp(&ts[i], 0)
+	}
+	s := (*p)[0]
+	if c.spec.Guarantee == Lossy {
+		base := c.seq.Add(uint32(len(ts))) - uint32(len(ts))
+		for i := range ts {
+			ts[i].Seq = base + uint32(i) + 1
+		}
+	}
+	n = s.q.PushBatch(ts)
+	if n > 0 {
+		e.countN(c.id, StatEmits, n)
+		e.Env.Wake(s.Home)
+	}
+	if n == len(ts) {
+		return task.OK, n, n
+	}
+	if c.spec.Guarantee == Lossless {
+		e.count(c.id, StatFull)
+		return task.ChanFull, n, n
+	}
+	st, m, d := c.emitEach(e, ts[n:]) // lossy: the rest drops one by one
+	return st, n + m, n + d
+}
+
+func (c *Channel) emitEach(e *Emitter, ts []task.Task) (task.Status, int, int) {
+	delivered := 0
+	for i := range ts {
+		st, d := c.Emit(e, &ts[i])
+		if st != task.OK {
+			return st, i, delivered
+		}
+		delivered += d
+	}
+	return task.OK, len(ts), delivered
+}
+
 // emitOne is the P2P path ([C4]): one subscriber, no lock, one ring push —
 // or, when the emitter is the subscriber's home worker and nothing is queued
 // in the ring, straight into that worker's local queue (FIFO holds: every
 // earlier delivery is already there or done).
 func (c *Channel) emitOne(e *Emitter, t *task.Task, s *Sub) (task.Status, int) {
-	d := c.header(t, 0)
 	lossless := c.spec.Guarantee == Lossless
-	if !lossless {
-		d.Seq = c.seq.Add(1)
-	}
-	if e.Worker == s.Home && s.q.Len() == 0 {
-		if lossless {
-			d.Seq = s.next + 1 // the home worker owns s.next (see Drain)
-		}
-		if e.Env.Local(d) {
-			if lossless {
-				s.next++
-			}
+	if e.Worker == s.Home && e.Local != nil && s.q.Len() == 0 && e.Local.LQ.Room() > 0 {
+		if c.deliverLocal(e, t, s, lossless) {
 			e.count(c.id, StatEmits)
 			return task.OK, 1
 		}
+	}
+	d := c.header(t, 0)
+	if !lossless {
+		d.Seq = c.seq.Add(1)
 	}
 	if (d.Priority() == 0 || s.q.Len() < c.reserve) && s.q.Push(&d) {
 		e.count(c.id, StatEmits)
@@ -283,6 +333,26 @@ func (c *Channel) emitOne(e *Emitter, t *task.Task, s *Sub) (task.Status, int) {
 	e.count(c.id, StatDrops)
 	e.Env.Dropped(e.Worker, d, task.ChanFull)
 	return task.OK, 0
+}
+
+// deliverLocal is the home-worker fast path of emitOne: the delivery is
+// stamped in place (t is the emitter's own copy) and pushed to the worker's
+// LQ, which the caller saw with room, through the enqueue core. The home
+// worker owns s.next (see Drain).
+func (c *Channel) deliverLocal(e *Emitter, t *task.Task, s *Sub, lossless bool) bool {
+	c.stamp(t, 0)
+	if lossless {
+		t.Seq = s.next + 1
+	} else {
+		t.Seq = c.seq.Add(1)
+	}
+	if !e.Core.DeliverLocal(e.Local, t) {
+		return false
+	}
+	if lossless {
+		s.next++
+	}
+	return true
 }
 
 // emitLossyFan copies the header to every subscriber; a full one loses its copy
@@ -327,13 +397,18 @@ func (c *Channel) emitNoSub(e *Emitter, t *task.Task) (task.Status, int) {
 // CHANNEL_MSG set, channel and subscriber recorded.
 func (c *Channel) header(t *task.Task, i int) task.Task {
 	d := *t
+	c.stamp(&d, i)
+	return d
+}
+
+// stamp sets the runtime-owned fields of a delivery in place.
+func (c *Channel) stamp(d *task.Task, i int) {
 	d.Flags |= task.ChannelMsg
 	d.SetChannel(c.id, i)
 	d.YieldCount = 0
 	if c.spec.Type != AnyType {
 		d.Aux = 0 // system channels keep the status code of the report
 	}
-	return d
 }
 
 // room reports whether s can take one more task of priority p.

@@ -35,6 +35,7 @@ type CoreConfig struct {
 	MaxType     uint32
 	Stats       *metrics.Set // per-tenant enqueue counters live at EnqBase+tenant
 	EnqBase     int
+	SubmitBase  int          // per-tenant counters of tasks admitted from outside, at SubmitBase+tenant
 	Clock       func() int64 // read only by the GRQ policy (bucket ages)
 }
 
@@ -51,6 +52,7 @@ type Core struct {
 	Idle     *Idle
 	stats    *metrics.Set
 	enqBase  int
+	subBase  int
 	clock    func() int64
 	extSeq   atomic.Uint32 // seq of tasks submitted from outside the workers
 }
@@ -68,7 +70,7 @@ type Local struct {
 // NewCore builds the core and one Local per worker.
 func NewCore(cfg CoreConfig) (*Core, []*Local) {
 	c := &Core{policy: cfg.Policy, overflow: ring.NewMPMC[task.Task](cfg.OverflowCap),
-		Idle: NewIdle(cfg.Workers), stats: cfg.Stats, enqBase: cfg.EnqBase, clock: cfg.Clock}
+		Idle: NewIdle(cfg.Workers), stats: cfg.Stats, enqBase: cfg.EnqBase, subBase: cfg.SubmitBase, clock: cfg.Clock}
 	if cfg.Policy == PolicyGRQ {
 		c.grq = NewGRQ(cfg.Types, cfg.QueueCap, cfg.MaxType)
 	} else {
@@ -106,7 +108,7 @@ func (c *Core) Submit(t *task.Task) bool {
 	if !c.pushShared(t) {
 		return false
 	}
-	c.stats.AddShared(c.enqBase+int(t.Tenant), 1)
+	c.stats.AddShared(c.subBase+int(t.Tenant), 1) // one shared atomic per submit
 	c.Idle.WakeAny()
 	return true
 }
@@ -129,7 +131,7 @@ func (c *Core) SubmitBatch(ts []task.Task) int {
 		for j < n && ts[j].Tenant == ts[i].Tenant {
 			j++
 		}
-		c.stats.AddShared(c.enqBase+int(ts[i].Tenant), uint64(j-i))
+		c.stats.AddShared(c.subBase+int(ts[i].Tenant), uint64(j-i))
 		i = j
 	}
 	if n > 0 {
