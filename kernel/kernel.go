@@ -49,8 +49,8 @@ type Kernel struct {
 	state      atomic.Int32 // stateRunning → stateHalting → stateHalted
 	stopFlag   atomic.Bool  // set by Halt when the workers must leave their loops
 	nextHome   atomic.Uint32
-	subMu      sync.Mutex   // serialises changes of the workers' subscription lists
-	submitting gate // Submit calls between their state check and their push
+	subMu      sync.Mutex // serialises changes of the workers' subscription lists
+	submitting gate       // Submit calls between their state check and their push
 	stop       chan struct{}
 	wg         sync.WaitGroup
 	haltOnce   sync.Once

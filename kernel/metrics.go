@@ -33,9 +33,9 @@ type MetricID int
 // layout places the per-tenant, per-type and user counters after the globals.
 type layout struct {
 	sub, enq, deq, tenOK, tenErr int // + tenant (sub: admitted by Submit/SubmitBatch)
-	typeOK                  int // + type*3 + {0 ok, 1 fail, 2 retry}
-	user                    int // + MetricID
-	total                   int
+	typeOK                       int // + type*3 + {0 ok, 1 fail, 2 retry}
+	user                         int // + MetricID
+	total                        int
 }
 
 func newLayout(cfg BootConfig) layout {
