@@ -3,6 +3,7 @@ package kernel
 import (
 	"context"
 	"fmt"
+	"math/bits"
 
 	"github.com/gmkernel/gmk/kernel/alloc"
 	"github.com/gmkernel/gmk/kernel/channel"
@@ -219,6 +220,9 @@ func (k *Kernel) subscribeSub(id ChanID, mod int32, handlerType uint32, home int
 		return nil, err
 	}
 	k.homeSub(s)
+	for m := c.TakeWaiters(); m != 0; m &= m - 1 { // producers held back by "no subscriber"
+		k.wakeWorkers(bits.TrailingZeros64(m))
+	}
 	return s, nil
 }
 
@@ -281,3 +285,11 @@ func (k *Kernel) Release(h uint64) error {
 // LivePayloads returns the number of live payload blocks (0 after Halt when no
 // module kept a retained reference).
 func (k *Kernel) LivePayloads() int { return k.arena.Live() }
+
+// wakeWorkers wakes every worker whose index is bit modulo 63 (the waiter
+// mask's sharing of bits).
+func (k *Kernel) wakeWorkers(bit int) {
+	for v := bit; v < len(k.workers); v += 63 {
+		k.core.Idle.Wake(v)
+	}
+}

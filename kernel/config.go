@@ -16,7 +16,8 @@ import (
 // BootConfig configures a kernel. The zero value of every field means its
 // default (the Defaults table of GMK.md).
 type BootConfig struct {
-	ID      string // kernel identity ([K3]); default "cpu.0"
+	ID      string // kernel identity ([K3]); default "cpu.0" ("cpu.0@member" in a cluster)
+	Role    string // [K3]: "peripheral" (the CPU kernel, default) or "compute" (GPU kernels)
 	Workers int    // worker goroutines; default GOMAXPROCS
 	Tenants int    // partitions of the arena and the metrics; default 1
 
@@ -53,6 +54,12 @@ type BootConfig struct {
 	Clock      func() int64 // monotonic ns; default time since boot (tests inject)
 }
 
+// Kernel roles ([K3]).
+const (
+	RolePeripheral = "peripheral" // the CPU kernel
+	RoleCompute    = "compute"    // GPU kernels (and the simulated one)
+)
+
 // RetryPolicy is the built-in retry rule ([F2]).
 type RetryPolicy struct {
 	Max    int           // retries per task; default 8
@@ -79,6 +86,9 @@ func (c BootConfig) WithDefaults() BootConfig {
 	}
 	if c.ID == "" {
 		c.ID = "cpu.0"
+	}
+	if c.Role == "" {
+		c.Role = RolePeripheral
 	}
 	def(&c.Workers, runtime.GOMAXPROCS(0))
 	def(&c.Tenants, 1)
@@ -139,6 +149,8 @@ func (c BootConfig) Validate() error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
 	}
 	switch {
+	case c.Role != RolePeripheral && c.Role != RoleCompute:
+		return bad("role %q is neither %q nor %q", c.Role, RolePeripheral, RoleCompute)
 	case c.Workers < 1 || c.Workers > 1024:
 		return bad("workers %d out of range [1, 1024]", c.Workers)
 	case c.Tenants < 1 || c.Tenants > 256:

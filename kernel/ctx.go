@@ -78,7 +78,7 @@ func (c *Ctx) Emit(t Task) error {
 		}
 		return nil
 	}
-	if !k.core.Emit(c.w.l, &t, len(k.workers)) {
+	if !k.core.Emit(c.w.l, &t) {
 		return fmt.Errorf("%w: local and shared queues full", ErrChanFull)
 	}
 	c.w.l.Shard.Add(cEmitted, 1)

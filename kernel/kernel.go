@@ -165,6 +165,9 @@ func uniq(ts []uint32) []uint32 {
 // ID returns the kernel identity ([K3]).
 func (k *Kernel) ID() string { return k.cfg.ID }
 
+// Role returns the kernel's role ([K3]).
+func (k *Kernel) Role() string { return k.cfg.Role }
+
 // Config returns the effective configuration (defaults applied).
 func (k *Kernel) Config() BootConfig { return k.cfg }
 

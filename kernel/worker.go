@@ -191,11 +191,7 @@ func (w *worker) wakeWaiters(c *channel.Channel) {
 		return
 	}
 	for m := c.TakeWaiters(); m != 0; m &= m - 1 {
-		for v := bits.TrailingZeros64(m); v < len(w.k.workers); v += 64 {
-			if v != w.id {
-				w.k.core.Idle.Wake(v)
-			}
-		}
+		w.k.wakeWorkers(bits.TrailingZeros64(m))
 	}
 }
 

@@ -155,8 +155,12 @@ func (c *Channel) Depth() int {
 // subscriber can take (its queue up to the priority reserve). Kernels use it
 // to hold back consumers whose declared lossless outputs are congested.
 func (c *Channel) Room() int {
+	subs := c.Subs()
+	if len(subs) == 0 && c.spec.Guarantee == Lossless {
+		return 0 // a lossless channel without subscribers refuses with CHAN_FULL
+	}
 	room := c.reserve
-	for _, s := range c.Subs() {
+	for _, s := range subs {
 		if s.degraded.Load() {
 			continue
 		}

@@ -98,9 +98,14 @@ func (c *Channel) Subscribe(home int, handler int32) (*Sub, error) {
 		s.acked.Store(c.lseq)
 		c.subs.Store(&next)
 		c.emitMu.unlock()
-		return s, nil
+	} else {
+		c.subs.Store(&next)
 	}
-	c.subs.Store(&next)
+	// Producers waiting for room (a lossless channel without subscribers
+	// refuses with CHAN_FULL) may go on now: goroutines get their token here,
+	// and the kernel wakes the workers of the mask Subscribe's caller takes
+	// with TakeWaiters.
+	c.signalRoom()
 	return s, nil
 }
 

@@ -54,7 +54,8 @@ type Core struct {
 	enqBase  int
 	subBase  int
 	clock    func() int64
-	extSeq   atomic.Uint32 // seq of tasks submitted from outside the workers
+	extSeq   atomic.Uint32 // counts submits from outside the workers
+	stride   uint32        // workers+1: the seq interleaving (see NewCore)
 }
 
 // Local is a worker's own enqueue state. Only its worker uses it.
@@ -62,8 +63,9 @@ type Local struct {
 	W     int
 	LQ    *LQ
 	Shard *metrics.Shard
-	seq   uint32
-	rc    Cursor
+	seq    uint32
+	stride uint32
+	rc     Cursor
 	gc    GCursor
 }
 
@@ -80,18 +82,27 @@ func NewCore(cfg CoreConfig) (*Core, []*Local) {
 	for w := range ls {
 		ls[w] = &Local{W: w, LQ: NewLQ(cfg.LQCap), Shard: cfg.Stats.Shard(w)}
 		ls[w].gc.Reset(w)
-		// Worker seqs are interleaved so tasks of different workers never share one.
-		ls[w].seq = uint32(w)
+		// Seqs are interleaved: worker w makes w, w+S, w+2S… (S = workers+1)
+		// and submits from outside make workers, workers+S…, so no two
+		// sources ever share one.
+		ls[w].seq, ls[w].stride = uint32(w), uint32(cfg.Workers+1)
 	}
+	c.stride = uint32(cfg.Workers + 1)
 	return c, ls
 }
 
 // Policy returns the shared-queue policy.
 func (c *Core) Policy() Policy { return c.policy }
 
-func (l *Local) nextSeq(workers int) uint32 {
-	l.seq += uint32(workers)
+func (l *Local) nextSeq() uint32 {
+	l.seq += l.stride
 	return l.seq
+}
+
+// extSeqs reserves n seqs for submits from outside and returns the first.
+func (c *Core) extSeqs(n uint32) uint32 {
+	k := c.extSeq.Add(n) - n + 1
+	return k*c.stride + c.stride - 1
 }
 
 func (c *Core) pushShared(t *task.Task) bool {
@@ -104,7 +115,7 @@ func (c *Core) pushShared(t *task.Task) bool {
 // Submit admits a new task from any goroutine to the shared queue and wakes a
 // parked worker. It reports false when the queue is full (nothing changed).
 func (c *Core) Submit(t *task.Task) bool {
-	t.Seq = c.extSeq.Add(1)
+	t.Seq = c.extSeqs(1)
 	if !c.pushShared(t) {
 		return false
 	}
@@ -116,9 +127,10 @@ func (c *Core) Submit(t *task.Task) bool {
 // SubmitBatch admits a prefix of ts (one ring publication per priority run)
 // and returns its length.
 func (c *Core) SubmitBatch(ts []task.Task) int {
-	base := c.extSeq.Add(uint32(len(ts))) - uint32(len(ts))
+	seq := c.extSeqs(uint32(len(ts)))
 	for i := range ts {
-		ts[i].Seq = base + uint32(i) + 1
+		ts[i].Seq = seq
+		seq += c.stride
 	}
 	var n int
 	if c.grq != nil {
@@ -143,8 +155,8 @@ func (c *Core) SubmitBatch(ts []task.Task) int {
 // Emit admits a new task made by worker l's handler: follow-on work stays on
 // the worker (its LQ) while the LQ is below its watermark, and goes to the
 // shared queue otherwise. False when both are full.
-func (c *Core) Emit(l *Local, t *task.Task, workers int) bool {
-	t.Seq = l.nextSeq(workers)
+func (c *Core) Emit(l *Local, t *task.Task) bool {
+	t.Seq = l.nextSeq()
 	return c.Requeue(l, t)
 }
 
