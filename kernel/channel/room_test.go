@@ -20,12 +20,16 @@ func ready(sig <-chan struct{}) bool {
 }
 
 // Room is what every subscriber can still take below the priority reserve:
-// the reserve with no subscriber, then the minimum over the subscribers.
+// 0 for a lossless channel with no subscriber (its emits fail with CHAN_FULL),
+// the reserve for a lossy one, then the minimum over the subscribers.
 func TestRoomTracksSlowestSubscriber(t *testing.T) {
 	f := newFixture()
 	c := f.open(t, Spec{Name: "room.min", Type: msgType, Mode: FanOut, Guarantee: Lossless, Slots: 32})
-	if c.Room() != 29 {
-		t.Errorf("Room without subscribers = %d, want the reserve 29", c.Room())
+	if c.Room() != 0 {
+		t.Errorf("Room of a lossless channel without subscribers = %d, want 0", c.Room())
+	}
+	if l := f.open(t, Spec{Name: "room.lossy", Type: msgType, Mode: FanOut, Guarantee: Lossy, Slots: 32}); l.Room() != 29 {
+		t.Errorf("Room of a lossy channel without subscribers = %d, want the reserve 29", l.Room())
 	}
 	a, b := sub(t, c, 0), sub(t, c, 1)
 	for i := range uint64(5) {

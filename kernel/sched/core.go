@@ -60,13 +60,13 @@ type Core struct {
 
 // Local is a worker's own enqueue state. Only its worker uses it.
 type Local struct {
-	W     int
-	LQ    *LQ
-	Shard *metrics.Shard
+	W      int
+	LQ     *LQ
+	Shard  *metrics.Shard
 	seq    uint32
 	stride uint32
 	rc     Cursor
-	gc    GCursor
+	gc     GCursor
 }
 
 // NewCore builds the core and one Local per worker.
