@@ -53,7 +53,10 @@ func (w *worker) runTask(t *Task) {
 		return
 	}
 	if t.Payload != 0 && k.arena.Refs(alloc.Handle(t.Payload)) == 0 {
+		// [A5] use after free: report the task with its type; its dead
+		// handle is cleared so that nothing downstream touches it again.
 		w.l.Shard.Add(cPayloadMisuse, 1)
+		t.Payload = 0
 		w.toError(t, task.StalePayload, sub)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -104,6 +105,7 @@ func (k *Kernel) checkDecls() error {
 func (k *Kernel) checkChannel(name string, ds []declRef) error {
 	first := ds[0]
 	consumers := 0
+	var consumerMods []string
 	for _, r := range ds {
 		d := r.d
 		if d.Type != first.d.Type {
@@ -116,16 +118,17 @@ func (k *Kernel) checkChannel(name string, ds []declRef) error {
 		}
 		if d.Dir == Consume && !d.OnError {
 			consumers++
+			consumerMods = append(consumerMods, r.mod)
 			if k.handlerSlot(k.modIndex(r.mod), d.Type) < 0 {
 				return fmt.Errorf("%w: channel %s: module %s consumes type %d but has no handler for it", ErrDecl, name, r.mod, d.Type)
 			}
 		}
 		if int(d.Type) < len(k.types) && k.types[d.Type].info.Lossless && d.Guarantee == Lossy {
-			return fmt.Errorf("%w: channel %s: type %d is lossless but the channel is lossy", ErrDecl, name, d.Type)
+			return fmt.Errorf("%w: channel %s: module %s declares it lossy, but type %d is lossless", ErrDecl, name, r.mod, d.Type)
 		}
 	}
 	if first.d.Mode == P2P && consumers > 1 {
-		return fmt.Errorf("%w: P2P channel %s has %d consumers (CHAN_ALREADY_BOUND)", ErrDecl, name, consumers)
+		return fmt.Errorf("%w: P2P channel %s has %d consumers, modules %s (CHAN_ALREADY_BOUND)", ErrDecl, name, consumers, strings.Join(consumerMods, ", "))
 	}
 	if consumers > channel.MaxSubscribers {
 		return fmt.Errorf("%w: channel %s has %d consumers, max %d", ErrDecl, name, consumers, channel.MaxSubscribers)

@@ -397,7 +397,7 @@ func (c *Channel) emitNoSub(e *Emitter, t *task.Task) (task.Status, int) {
 }
 
 // header builds the delivered copy for subscriber i: runtime-owned fields reset
-// (except the code on untyped system channels),
+// (except on untyped system channels, whose reports keep them),
 // CHANNEL_MSG set, channel and subscriber recorded.
 func (c *Channel) header(t *task.Task, i int) task.Task {
 	d := *t
@@ -409,9 +409,9 @@ func (c *Channel) header(t *task.Task, i int) task.Task {
 func (c *Channel) stamp(d *task.Task, i int) {
 	d.Flags |= task.ChannelMsg
 	d.SetChannel(c.id, i)
-	d.YieldCount = 0
 	if c.spec.Type != AnyType {
-		d.Aux = 0 // system channels keep the status code of the report
+		// System channels keep the report's status code and yield count.
+		d.YieldCount, d.Aux = 0, 0
 	}
 }
 

@@ -173,8 +173,8 @@ func TestC3_ClosedAndTypeMismatch(t *testing.T) {
 	if st, _ := sys.Emit(f.em, &report); st != task.OK {
 		t.Fatalf("untyped Emit = %v", st)
 	}
-	if got := drainAll(ss); len(got) != 1 || got[0].Aux != report.Aux || got[0].YieldCount != 0 || got[0].Type != 12345 {
-		t.Errorf("untyped delivery %+v, want the type and the code in Aux kept", got)
+	if got := drainAll(ss); len(got) != 1 || got[0].Aux != report.Aux || got[0].YieldCount != 3 || got[0].Type != 12345 {
+		t.Errorf("untyped delivery %+v, want the type, the code in Aux and the yield count kept", got)
 	}
 }
 
