@@ -228,6 +228,12 @@ func (k *Kernel) SubmitBatch(ts []Task) (int, error) {
 // reverse order. Halt returns nil when everything drained, an error wrapping
 // ctx.Err() when work was still queued, and ErrClosed on a second call.
 func (k *Kernel) Halt(ctx context.Context) error {
+	if k.state.Load() != stateRunning {
+		return ErrClosed
+	}
+	if ctx.Err() != nil {
+		k.stopFlag.Store(true) // no time to drain: workers stop after their batch
+	}
 	if !k.state.CompareAndSwap(stateRunning, stateHalting) {
 		return ErrClosed
 	}
