@@ -137,3 +137,40 @@ func BenchmarkFanout3(b *testing.B) {
 		b.Fatalf("done %d of %d", done.Load(), 3*b.N)
 	}
 }
+
+// BenchmarkHopLocal: one task bounces through a P2P channel whose subscriber
+// is homed on the emitting worker, b.N hops, one worker: the cost of a
+// co-located pipeline stage (dispatch + ChanEmit + local delivery).
+func BenchmarkHopLocal(b *testing.B) {
+	var done atomic.Int64
+	var ch ChanID
+	n := uint64(b.N)
+	hop := Module{Name: "hop",
+		Handlers: []Handler{{Type: 1, Fn: func(c *Ctx) Status {
+			x := *c.Task()
+			if x.Meta0 >= n {
+				done.Add(1)
+				return OK
+			}
+			x.Meta0++
+			if c.ChanEmit(ch, x) != nil {
+				return Retry
+			}
+			return OK
+		}}},
+		Channels: []ChanDecl{{Name: "b.hop", Dir: Consume, Type: 1, Guarantee: Lossless},
+			{Name: "b.hop", Dir: Produce, Type: 1, Guarantee: Lossless}},
+		Init: func(c *Ctx) (err error) { ch, err = c.Kernel().Chan("b.hop"); return err },
+	}
+	k := benchBoot(b, 1, hop)
+	b.ReportAllocs()
+	b.ResetTimer()
+	if err := k.ChanEmit(ch, Task{Type: 1, Meta0: 1}); err != nil {
+		b.Fatal(err)
+	}
+	for done.Load() == 0 {
+		runtime.Gosched()
+	}
+	b.StopTimer()
+	benchHalt(b, k)
+}

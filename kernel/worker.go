@@ -77,7 +77,9 @@ func (w *worker) run() {
 		if n := w.gather(); n > 0 {
 			idle = 0
 			w.dispatch(w.batch[:n])
-			w.flush()
+			if w.iter&(flushEvery-1) == 0 {
+				w.flush()
+			}
 			continue
 		}
 		if idle++; idle < w.k.cfg.Spin {
@@ -108,7 +110,10 @@ func (w *worker) gather() int {
 		w.fireEVQ()
 		n += w.l.LQ.PopBatch(w.batch[n:])
 	}
-	if n < len(w.batch) && w.nheld < len(w.batch) {
+	if n < len(w.batch) && (n == 0 || w.iter&3 == 0) && w.nheld < len(w.batch) {
+		// Top up from the shared queues when the local work ran out, and
+		// every 4th round regardless (so local work cannot starve them; a
+		// poll of empty shared rings costs more than a small local batch).
 		// A worker holding back-pressured tasks takes no new shared work:
 		// pulling more would only grow the hold (pull-based flow control).
 		n += w.k.core.PopShared(w.l, w.batch[n:])
@@ -295,6 +300,12 @@ func (w *worker) hasWork() bool {
 	due, ok := w.evq.PeekDue()
 	return ok && due <= w.k.clock()
 }
+
+// flushEvery is how many busy loop rounds a worker's counters may lag: a
+// flush costs one atomic store per counter touched, too much per round when
+// batches are small. Parking and stopping flush too, so an idle or halted
+// kernel's counters are exact.
+const flushEvery = 16
 
 // clockNow returns the kernel clock, read at most once per gather: the
 // per-task path reads no clock unless something (EVQ, retries, ticks, traces)
