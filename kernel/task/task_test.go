@@ -63,7 +63,7 @@ func TestT2_Flags(t *testing.T) {
 	}
 }
 
-// TestT4_Codes pins the stable numeric codes and their error values.
+// [T4] TestT4_Codes pins the stable numeric codes and their error values.
 func TestT4_Codes(t *testing.T) {
 	want := map[Status]int32{OK: 0, Retry: 1, Fail: -1, ChanFull: -100, ChanClosed: -101,
 		ChanTypeMismatch: -102, ChanAlreadyBound: -103, AllocFail: -200}

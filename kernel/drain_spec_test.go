@@ -1,0 +1,64 @@
+package kernel
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// [C10] Drain is distributed: a subscription's deliveries are drained and run
+// by its home worker, whoever emitted them, and there is no global drain
+// phase — with many idle channels subscribed, the workers still go idle
+// (park) instead of polling.
+func TestC10_DrainByHomeWorkerIdleChannelsCostNothing(t *testing.T) {
+	const n = 5000
+	var wrongWorker, got atomic.Int64
+	var out ChanID
+	src := Module{Name: "src",
+		Handlers: []Handler{{Type: 1, Fn: func(c *Ctx) Status {
+			x := *c.Task()
+			x.Type = 2
+			if c.ChanEmit(out, x) != nil {
+				return Retry
+			}
+			return OK
+		}}},
+		Channels: []ChanDecl{{Name: "c10.out", Dir: Produce, Type: 2, Guarantee: Lossless}},
+		Init:     func(c *Ctx) (err error) { out, err = c.Kernel().Chan("c10.out"); return err },
+	}
+	sink := Module{Name: "sink",
+		Handlers: []Handler{{Type: 2, Fn: func(c *Ctx) Status {
+			if c.Worker() != 1 {
+				wrongWorker.Add(1)
+			}
+			got.Add(1)
+			return OK
+		}}, {Type: 3, Fn: func(*Ctx) Status { return OK }}},
+		Channels: []ChanDecl{{Name: "c10.out", Dir: Consume, Type: 2, Guarantee: Lossless, Pin: true, Worker: 1}},
+	}
+	for i := range 200 { // idle channels, all subscribed
+		sink.Channels = append(sink.Channels, ChanDecl{Name: fmt.Sprintf("c10.idle%d", i), Dir: Consume, Type: 3})
+	}
+	k, err := Boot(BootConfig{Workers: 2, ArenaSize: 2 << 20, QueueCap: 8192, MaxTypes: 8, MaxChannels: 256}, src, sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		for k.Submit(Task{Type: 1, Meta0: uint64(i)}) != nil {
+			time.Sleep(time.Microsecond)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for got.Load() < n || k.core.Idle.Parked() != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("got %d of %d, %d workers parked", got.Load(), n, k.core.Idle.Parked())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	r := haltOK(t, k)
+	checkIdentity(t, r)
+	if wrongWorker.Load() != 0 {
+		t.Fatalf("%d deliveries ran away from their home worker", wrongWorker.Load())
+	}
+}
