@@ -98,7 +98,9 @@ func (w *worker) complete(t *Task, sub *channel.Sub) {
 	sh := w.l.Shard
 	sh.Add(cCompleted, 1)
 	sh.Add(k.layout.tenOK+int(t.Tenant), 1)
-	sh.Add(k.layout.typeOK+int(t.Type)*3, 1)
+	if sub == nil || !k.isSysSub(sub) { // a handled report is not a success of its type
+		sh.Add(k.layout.typeOK+int(t.Type)*3, 1)
+	}
 	if t.Payload != 0 {
 		w.release(t.Payload)
 	}
@@ -121,12 +123,17 @@ func (w *worker) yield(t *Task, sub *channel.Sub) {
 		w.failed(t, task.YieldLimit, sub, w.ctx.mod)
 		return
 	}
+	if !k.core.Yield(w.l, t) {
+		// [Y2] LQ, its reserve and the overflow queue are full.
+		if trace.Enabled && w.traceEvent(trace.TaskFail, w.ctx.mod, t) {
+			w.trace(trace.TaskFail, t, codeArg(task.YieldOverflow), uint64(t.YieldCount))
+		}
+		w.toError(t, task.YieldOverflow, sub)
+		return
+	}
 	w.l.Shard.Add(cYielded, 1)
 	if trace.Enabled && w.traceEvent(trace.TaskYield, w.ctx.mod, t) {
 		w.trace(trace.TaskYield, t, uint64(t.YieldCount), t.Meta0)
-	}
-	if !k.core.Yield(w.l, t) {
-		w.toError(t, task.YieldOverflow, sub)
 	}
 }
 
@@ -164,6 +171,9 @@ func (w *worker) failed(t *Task, st Status, sub *channel.Sub, mod int32) {
 		code := d.Code
 		if code == 0 {
 			code = st
+		}
+		if st == Retry {
+			k.countFailure(t.Type, w.tickNow()) // out of retries: a failure for [F3]
 		}
 		w.toError(t, code, sub)
 	}

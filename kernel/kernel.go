@@ -33,6 +33,7 @@ type Kernel struct {
 	handlers []handlerEntry // indexed by handler slot
 	modules  []*modState
 	chans    *channel.Registry
+	declSize map[string][2]int // channel name → slots, replay agreed by its declarations
 
 	sysError   *channel.Channel
 	sysDropped *channel.Channel

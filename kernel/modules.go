@@ -94,9 +94,15 @@ func (k *Kernel) checkDecls() error {
 		}
 	}
 	sort.Strings(names)
+	k.declSize = map[string][2]int{}
 	for _, n := range names {
 		if err := k.checkChannel(n, by[n]); err != nil {
 			return err
+		}
+		for _, r := range by[n] { // the sizes some declaration gave (they agree)
+			sz := k.declSize[n]
+			sz[0], sz[1] = max(sz[0], r.d.Slots), max(sz[1], r.d.Replay)
+			k.declSize[n] = sz
 		}
 	}
 	return nil
@@ -111,6 +117,10 @@ func (k *Kernel) checkChannel(name string, ds []declRef) error {
 		if d.Type != first.d.Type {
 			return fmt.Errorf("%w: channel %s: type mismatch: module %s declares type %d, module %s declares type %d (CHAN_TYPE_MISMATCH)",
 				ErrDecl, name, first.mod, first.d.Type, r.mod, d.Type)
+		}
+		if d.Slots != 0 && first.d.Slots != 0 && d.Slots != first.d.Slots || d.Replay != first.d.Replay && d.Replay != 0 && first.d.Replay != 0 {
+			return fmt.Errorf("%w: channel %s: module %s declares slots=%d replay=%d, module %s slots=%d replay=%d",
+				ErrDecl, name, first.mod, first.d.Slots, first.d.Replay, r.mod, d.Slots, d.Replay)
 		}
 		if d.Mode != first.d.Mode || d.Guarantee != first.d.Guarantee {
 			return fmt.Errorf("%w: channel %s: module %s declares %s/%s, module %s declares %s/%s",
@@ -154,7 +164,8 @@ func (k *Kernel) wire() error {
 	homes := map[int32]int{} // module → home worker of its first subscription
 	for _, ms := range k.modules[1:] {
 		for _, d := range ms.m.Channels {
-			spec := channel.Spec{Name: d.Name, Type: d.Type, Mode: d.Mode, Guarantee: d.Guarantee, Slots: d.Slots, Replay: d.Replay}
+			sz := k.declSize[d.Name]
+			spec := channel.Spec{Name: d.Name, Type: d.Type, Mode: d.Mode, Guarantee: d.Guarantee, Slots: sz[0], Replay: sz[1]}
 			var id ChanID
 			if c := k.chans.Lookup(d.Name); c != nil && c.Spec().Type == channel.AnyType {
 				id = c.ID() // sys.error / sys.dropped: untyped, the decl's type picks the handler
