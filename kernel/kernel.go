@@ -276,16 +276,24 @@ func (k *Kernel) Halted() (HaltReport, bool) {
 // waitQuiescent returns when every worker is parked with nothing queued
 // anywhere (stable across two observations), or when ctx is done.
 func (k *Kernel) waitQuiescent(ctx context.Context) {
+	var tick *time.Ticker
 	for {
 		w0 := k.wakeSum()
 		if k.core.Idle.Parked() == len(k.workers) && k.pending() == 0 && k.wakeSum() == w0 {
-			return
+			break
+		}
+		if tick == nil {
+			tick = time.NewTicker(100 * time.Microsecond)
 		}
 		select {
 		case <-ctx.Done():
+			tick.Stop()
 			return
-		case <-time.After(100 * time.Microsecond):
+		case <-tick.C:
 		}
+	}
+	if tick != nil {
+		tick.Stop()
 	}
 }
 
