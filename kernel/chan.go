@@ -60,24 +60,8 @@ func (k *Kernel) ChanEmit(id ChanID, t Task) error {
 // spinning — until a subscriber drains, the channel closes, the kernel halts,
 // or ctx is done (then it returns ctx's error).
 func (k *Kernel) ChanEmitWait(ctx context.Context, id ChanID, t Task) error {
-	for {
-		err := k.ChanEmit(id, t)
-		if err != ErrChanFull {
-			return err
-		}
-		c := k.chans.Get(id)
-		sig := c.RoomSignal()
-		if err = k.ChanEmit(id, t); err != ErrChanFull {
-			return err
-		}
-		select {
-		case <-sig:
-		case <-k.stop:
-			return ErrClosed
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	one := [1]Task{t}
+	return k.ChanEmitAll(ctx, id, one[:])
 }
 
 // ChanEmitBatch emits a prefix of ts on channel id from a goroutine that is
@@ -115,8 +99,9 @@ func (k *Kernel) ChanEmitBatch(id ChanID, ts []Task) (int, error) {
 	return n, fmt.Errorf("%w: %s", st.Err(), c.Name())
 }
 
-// ChanEmitAll emits every task of ts on channel id, waiting like ChanEmitWait
-// while the channel is full.
+// ChanEmitAll emits every task of ts on channel id from outside the kernel,
+// waiting like ChanEmitWait while the channel is full. Runtime-owned header
+// fields of ts are overwritten.
 func (k *Kernel) ChanEmitAll(ctx context.Context, id ChanID, ts []Task) error {
 	for len(ts) > 0 {
 		n, err := k.ChanEmitBatch(id, ts)
@@ -133,7 +118,7 @@ func (k *Kernel) ChanEmitAll(ctx context.Context, id ChanID, ts []Task) error {
 			continue
 		}
 		ts = ts[n:]
-		select {
+		select { // room, or the end
 		case <-sig:
 		case <-k.stop:
 			return ErrClosed
