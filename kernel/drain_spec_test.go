@@ -62,3 +62,48 @@ func TestC10_DrainByHomeWorkerIdleChannelsCostNothing(t *testing.T) {
 		t.Fatalf("%d deliveries ran away from their home worker", wrongWorker.Load())
 	}
 }
+
+// [C10] [S6] A trickle on a subscription (fewer deliveries than a drain
+// batch) is still drained while its worker is saturated by other work:
+// lingering, which turns trickles into batches, is bounded.
+func TestC10_TrickleDrainedUnderLoad(t *testing.T) {
+	var stop atomic.Bool
+	var spins atomic.Int64
+	busy := Module{Name: "busy", Handlers: []Handler{{Type: 1, Fn: func(c *Ctx) Status {
+		spins.Add(1)
+		if !stop.Load() {
+			if c.Emit(*c.Task()) != nil { // keeps the worker's LQ non-empty
+				return Retry
+			}
+		}
+		return OK
+	}}}}
+	ctl := Module{Name: "ctl",
+		Handlers: []Handler{{Type: 2, Fn: func(*Ctx) Status { stop.Store(true); return OK }}},
+		Channels: []ChanDecl{{Name: "t.ctl", Dir: Consume, Type: 2, Guarantee: Lossless}},
+	}
+	k, err := Boot(BootConfig{Workers: 1, ArenaSize: 1 << 20, QueueCap: 1024, MaxTypes: 8}, busy, ctl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 64 {
+		if err := k.Submit(Task{Type: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for spins.Load() < 10000 { // the worker is saturated
+		time.Sleep(time.Millisecond)
+	}
+	id, _ := k.Chan("t.ctl")
+	if err := k.ChanEmit(id, Task{Type: 2}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !stop.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("the control message was never drained while the worker was busy")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	checkIdentity(t, haltOK(t, k))
+}

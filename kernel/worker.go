@@ -33,12 +33,12 @@ type worker struct {
 	// kernel's control plane, read by this worker).
 	subs atomic.Pointer[[]*channel.Sub]
 
-	idle  int   // consecutive empty gathers (lingering subscription drains)
-	now   int64 // kernel clock, read at most once per gather (clockNow)
-	nowOK bool
-	iter  uint64
-	rng   uint64
-	pval  any // recovered panic value of the last dispatch
+	lingered int   // rounds a trickle on a subscription was left to grow (lingerSpins)
+	now      int64 // kernel clock, read at most once per gather (clockNow)
+	nowOK    bool
+	iter     uint64
+	rng      uint64
+	pval     any // recovered panic value of the last dispatch
 
 	held  []heldQ // tasks waiting for room on a full channel (held.go)
 	nheld int
@@ -73,7 +73,6 @@ func (w *worker) run() {
 	defer w.timer.Stop()
 	idle := 0
 	for !w.k.stopping() {
-		w.idle = idle
 		if n := w.gather(); n > 0 {
 			idle = 0
 			w.dispatch(w.batch[:n])
@@ -132,9 +131,14 @@ func (w *worker) gather() int {
 func (w *worker) drainSubs() {
 	for _, s := range *w.subs.Load() {
 		queued := s.Len()
-		if queued == 0 || w.idle < lingerSpins && queued < lingerMin {
-			continue // nothing, or linger: let a trickle become a batch (see lingerSpins)
+		if queued == 0 {
+			continue
 		}
+		if queued < lingerMin && w.lingered < lingerSpins {
+			w.lingered++ // let a trickle become a batch (see lingerSpins)
+			continue
+		}
+		w.lingered = 0
 		room := min(w.l.LQ.Room(), len(w.drain))
 		if room == 0 {
 			return
@@ -162,12 +166,13 @@ func (w *worker) drainSubs() {
 	}
 }
 
-// Lingering: an idle worker does not drain a subscription holding fewer
-// than lingerMin deliveries until it has polled lingerSpins times in a row
-// without work (well under a microsecond). A consumer that keeps up with its
-// producer would otherwise take one task per drain and pay a cross-core cache
-// miss for each; waiting a few polls turns the trickle into batches. Only idle
-// workers linger: a busy worker drains whatever is there.
+// Lingering: a worker does not drain a subscription holding fewer than
+// lingerMin deliveries until it has passed it over lingerSpins rounds (well
+// under a microsecond when idle, a few batches when busy). A consumer that
+// keeps up with its producer would otherwise take one task per drain and pay
+// a cross-core cache miss for each; waiting a few rounds turns the trickle
+// into batches. The bound keeps a trickle from waiting for ever behind other
+// work.
 const (
 	lingerSpins = 8
 	lingerMin   = 8
