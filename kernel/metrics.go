@@ -12,7 +12,6 @@ type metricsShard = metrics.Shard
 // Global counters of the kernel's metrics set ([O1], [C9]).
 const (
 	cEmitted       = iota // created inside the kernel: emits, deliveries, dropped copies, reports
-	cCompleted            // handler returned OK (not yielded)
 	cErrored              // ended in sys.error (or its error handler's report)
 	cDropped              // ended in sys.dropped
 	cRetried              // retry re-enqueues
@@ -83,11 +82,12 @@ func (s Stats) String() string {
 // Stats returns the kernel's counters.
 func (k *Kernel) Stats() Stats {
 	v := k.stats.Value
-	var submitted uint64
+	var submitted, completed uint64
 	for t := 0; t < k.cfg.Tenants; t++ {
 		submitted += v(k.layout.sub + t)
+		completed += v(k.layout.tenOK + t)
 	}
-	return Stats{Submitted: submitted, Emitted: v(cEmitted), Completed: v(cCompleted),
+	return Stats{Submitted: submitted, Emitted: v(cEmitted), Completed: completed,
 		Errored: v(cErrored), Dropped: v(cDropped), Retried: v(cRetried), Yielded: v(cYielded),
 		Panics: v(cPanics), SysLost: v(cSysLost), PayloadMisuse: v(cPayloadMisuse), Restarts: v(cRestarts)}
 }
