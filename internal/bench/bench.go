@@ -11,6 +11,7 @@ import (
 const (
 	CaseP2P       = "p2p"
 	CasePipeline3 = "pipeline3"
+	CasePipeEmit  = "pipeline3-emit"
 	CaseFanout3   = "fanout3"
 	CaseMPMC2x2   = "mpmc2x2"
 )
@@ -23,7 +24,7 @@ const (
 )
 
 // caseOrder fixes the print order of the known cases; others follow by name.
-var caseOrder = []string{CaseP2P, CasePipeline3, CaseFanout3, CaseMPMC2x2}
+var caseOrder = []string{CaseP2P, CasePipeline3, CasePipeEmit, CaseFanout3, CaseMPMC2x2}
 
 // peerOrder fixes the print order of the known peers; others follow by name.
 var peerOrder = []string{PeerGMK, PeerChan, PeerProtoactor}
@@ -33,6 +34,7 @@ var peerOrder = []string{PeerGMK, PeerChan, PeerProtoactor}
 var taskMeaning = map[string]string{
 	CaseP2P:       "one item handed by the producer to the one consumer",
 	CasePipeline3: "one item through producer → stage1 → stage2 → stage3 (each stage Meta0++; stage3 counts)",
+	CasePipeEmit:  "the same pipeline; GMK's stages are handlers chaining follow-on tasks (Emit), no per-stage order",
 	CaseFanout3:   "one message emitted; it reaches all 3 subscribers (3 deliveries per task)",
 	CaseMPMC2x2:   "one item from one of 2 producers, consumed once by one of 2 consumers",
 }

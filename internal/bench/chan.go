@@ -17,6 +17,7 @@ const chanSize = 1024
 func init() {
 	Register(CaseP2P, implOf(PeerChan, chanP2P))
 	Register(CasePipeline3, implOf(PeerChan, chanPipeline3))
+	Register(CasePipeEmit, implOf(PeerChan, chanPipeline3))
 	Register(CaseFanout3, implOf(PeerChan, chanFanout3))
 	Register(CaseMPMC2x2, implOf(PeerChan, chanMPMC2x2))
 }

@@ -22,6 +22,7 @@ import (
 func init() {
 	Register(CaseP2P, implOf(PeerGMK, gmkP2P))
 	Register(CasePipeline3, implOf(PeerGMK, gmkPipeline3))
+	Register(CasePipeEmit, implOf(PeerGMK, gmkPipelineEmit))
 	Register(CaseFanout3, implOf(PeerGMK, gmkFanout3))
 	Register(CaseMPMC2x2, implOf(PeerGMK, gmkMPMC2x2))
 }
@@ -33,7 +34,7 @@ const (
 )
 
 func gmkBoot(mods ...kernel.Module) (*kernel.Kernel, error) {
-	return kernel.Boot(kernel.BootConfig{Workers: 2, ArenaSize: 4 << 20, MaxTypes: 8, MaxChannels: 8}, mods...)
+	return kernel.Boot(kernel.BootConfig{Workers: 2, ArenaSize: 4 << 20, MaxTypes: 8, MaxChannels: 8, QueueCap: 16384, EVQCap: 1024}, mods...)
 }
 
 // gmkSink is a module consuming channel name into a tally, after applying
@@ -236,4 +237,47 @@ func gmkSubmitAll(k *kernel.Kernel, lo, hi int) error {
 		}
 	}
 	return nil
+}
+
+// gmkPipelineEmit: the 3-stage pipeline as GMK handler chaining: the
+// producers submit in batches to the ready queue; stage1 and stage2 emit the
+// next stage's task (Ctx.Emit), which stays on the worker that made it; both
+// workers run whole pipelines in parallel. Unlike the channel-wired pipeline
+// (and the Go-channel baseline), items are not kept in order across workers.
+func gmkPipelineEmit(n int, t timer) error {
+	var got [2]struct {
+		tally
+		_ [64]byte
+	}
+	stage := func(typ uint32) kernel.Handler {
+		return kernel.Handler{Type: typ, Fn: func(c *kernel.Ctx) kernel.Status {
+			v := *c.Task()
+			v.Type, v.Meta0 = typ+1, v.Meta0+1
+			if c.Emit(v) != nil {
+				return kernel.Retry
+			}
+			return kernel.OK
+		}}
+	}
+	sink := kernel.Handler{Type: gmkS3, Fn: func(c *kernel.Ctx) kernel.Status {
+		v := *c.Task()
+		v.Meta0++
+		got[c.Worker()].add(v, 3)
+		return kernel.OK
+	}}
+	k, err := gmkBoot(kernel.Module{Name: "stage1", Handlers: []kernel.Handler{stage(gmkIn)}},
+		kernel.Module{Name: "stage2", Handlers: []kernel.Handler{stage(gmkS2)}},
+		kernel.Module{Name: "stage3", Handlers: []kernel.Handler{sink}})
+	if err != nil {
+		return err
+	}
+	t.ResetTimer()
+	if err := gmkSubmitAll(k, 0, n); err != nil {
+		return err
+	}
+	if err := gmkFinish(k, t); err != nil {
+		return err
+	}
+	got[0].merge(got[1].tally)
+	return got[0].check("gmk pipeline3-emit stage3", n)
 }

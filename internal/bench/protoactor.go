@@ -31,6 +31,7 @@ import (
 func init() {
 	Register(CaseP2P, implOf(PeerProtoactor, paP2P))
 	Register(CasePipeline3, implOf(PeerProtoactor, paPipeline3))
+	Register(CasePipeEmit, implOf(PeerProtoactor, paPipeline3))
 	Register(CaseFanout3, implOf(PeerProtoactor, paFanout3))
 	Register(CaseMPMC2x2, implOf(PeerProtoactor, paMPMC2x2))
 }
