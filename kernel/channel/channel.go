@@ -264,13 +264,19 @@ func (c *Channel) Emit(e *Emitter, t *task.Task) (st task.Status, delivered int)
 // are overwritten. A fan-out emit delivers copies; n counts tasks, not copies.
 func (c *Channel) EmitBatch(e *Emitter, ts []task.Task) (st task.Status, n, delivered int) {
 	p := c.subs.Load()
-	if c.closed.Load() || p == nil || len(*p) != 1 || c.lockedPath() || e.Worker >= 0 {
+	if c.closed.Load() || p == nil || e.Worker >= 0 || !c.batchable(ts) {
+		return c.emitEach(e, ts)
+	}
+	if c.lockedPath() {
+		if c.replay != nil {
+			return c.emitEach(e, ts)
+		}
+		return c.emitLockedBatch(e, ts, *p)
+	}
+	if len(*p) != 1 {
 		return c.emitEach(e, ts)
 	}
 	for i := range ts {
-		if ts[i].Priority() != 0 || (c.spec.Type != AnyType && ts[i].Type != c.spec.Type) {
-			return c.emitEach(e, ts)
-		}
 		c.stamp(&ts[i], 0)
 	}
 	s := (*p)[0]
@@ -294,6 +300,67 @@ func (c *Channel) EmitBatch(e *Emitter, ts []task.Task) (st task.Status, n, deli
 	}
 	st, m, d := c.emitEach(e, ts[n:]) // lossy: the rest drops one by one
 	return st, n + m, n + d
+}
+
+// batchable reports whether every task of ts has priority 0 and the
+// channel's type (the batch paths skip the per-task reserve and type checks).
+func (c *Channel) batchable(ts []task.Task) bool {
+	for i := range ts {
+		if ts[i].Priority() != 0 || (c.spec.Type != AnyType && ts[i].Type != c.spec.Type) {
+			return false
+		}
+	}
+	return true
+}
+
+// emitLockedBatch is the lossless fan-out path for a batch from outside the
+// workers: under emitMu it takes as many messages as every subscriber has
+// room for, numbers them, and pushes them to each subscriber with one ring
+// publication per subscriber (the channel field names the subscriber, so ts
+// is re-stamped per subscriber). All-or-nothing holds per message.
+func (c *Channel) emitLockedBatch(e *Emitter, ts []task.Task, subs []*Sub) (task.Status, int, int) {
+	c.emitMu.lock()
+	n := len(ts)
+	for _, s := range subs {
+		if !s.degraded.Load() {
+			n = min(n, c.cap-s.q.Len())
+		}
+	}
+	if n <= 0 {
+		c.emitMu.unlock()
+		e.count(c.id, StatFull)
+		return task.ChanFull, 0, 0
+	}
+	batch := ts[:n]
+	for i := range batch {
+		c.lseq++
+		batch[i].Seq = c.lseq
+		if batch[i].Payload != 0 {
+			e.Env.AddRefs(batch[i].Payload, len(subs)-1)
+		}
+	}
+	for j, s := range subs {
+		for i := range batch {
+			c.stamp(&batch[i], j)
+		}
+		for rest := batch; len(rest) > 0; {
+			rest = rest[s.q.PushBatch(rest):] // room was checked; see pushLocked
+			if len(rest) > 0 {
+				runtime.Gosched()
+			}
+		}
+	}
+	c.emitMu.unlock()
+	for _, s := range subs {
+		e.Env.Wake(s.Home)
+	}
+	e.countN(c.id, StatEmits, n)
+	st := task.OK
+	if n < len(ts) {
+		e.count(c.id, StatFull)
+		st = task.ChanFull
+	}
+	return st, n, n * len(subs)
 }
 
 func (c *Channel) emitEach(e *Emitter, ts []task.Task) (task.Status, int, int) {

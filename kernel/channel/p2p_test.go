@@ -147,3 +147,41 @@ func TestC4_EmitBatchFallback(t *testing.T) {
 		t.Errorf("EmitBatch on a closed channel = %v, %d", st, n)
 	}
 }
+
+// [C5] [C7] EmitBatch on a lossless fan-out channel (from outside the
+// workers) takes as many messages as every subscriber has room for, gives
+// each subscriber the same messages with the same channel sequence, adds one
+// payload reference per extra copy, and reports CHAN_FULL for the rest.
+func TestC7_EmitBatchLosslessFanOut(t *testing.T) {
+	f := newFixture()
+	fan := f.open(t, Spec{Name: "batch.lfan", Type: msgType, Mode: FanOut, Guarantee: Lossless, Slots: 8})
+	subs := []*Sub{sub(t, fan, 0), sub(t, fan, 1), sub(t, fan, 0)}
+	for range 3 { // the third subscriber is 3 messages fuller: it bounds the batch
+		m := msg(0, 100)
+		if st, _ := fan.Emit(f.em, &m); st != task.OK {
+			t.Fatal(st)
+		}
+	}
+	drainAll(subs[0])
+	drainAll(subs[1])
+	ts := batch(0, 7)
+	ts[1].Payload = 42
+	if st, n, d := fan.EmitBatch(f.em, ts); st != task.ChanFull || n != 5 || d != 15 {
+		t.Fatalf("EmitBatch = %v, %d, %d; want CHAN_FULL, 5 messages, 15 copies", st, n, d)
+	}
+	for i, s := range subs[:2] {
+		got := drainAll(s)
+		if !slices.Equal(ids(got), span[uint64](0, 4)) || !slices.Equal(seqs(got), span[uint32](4, 8)) {
+			t.Errorf("subscriber %d: ids %v seqs %v, want 0..4 / 4..8", i, ids(got), seqs(got))
+		}
+		if got[0].Subscriber() != i || got[0].Flags&task.ChannelMsg == 0 {
+			t.Errorf("subscriber %d header %+v", i, got[0])
+		}
+	}
+	if got := drainAll(subs[2]); len(got) != 8 || got[7].Seq != 8 {
+		t.Errorf("third subscriber got %d, last seq %d", len(got), got[len(got)-1].Seq)
+	}
+	if refs := f.env.refCalls(); len(refs) != 1 || refs[0].Payload != 42 || refs[0].N != 2 {
+		t.Errorf("AddRefs %+v, want payload 42 +2 once", refs)
+	}
+}
