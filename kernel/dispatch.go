@@ -97,7 +97,7 @@ func (w *worker) complete(t *Task, sub *channel.Sub) {
 	k := w.k
 	sh := w.l.Shard
 	sh.Add(k.layout.tenOK+int(t.Tenant), 1) // Stats.Completed sums these
-	if sub == nil || !k.isSysSub(sub) { // a handled report is not a success of its type
+	if sub == nil || !k.isSysSub(sub) {     // a handled report is not a success of its type
 		sh.Add(k.layout.typeOK+int(t.Type)*3, 1)
 	}
 	if t.Payload != 0 {
