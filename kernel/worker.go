@@ -96,7 +96,9 @@ func (w *worker) run() {
 // as its watermark allows ([C10]); then the LQ; due EVQ events when the LQ ran
 // short of a batch (and every 16th round, so a busy LQ cannot postpone retries
 // for ever — retries are backed-off work, so they never crowd out deliveries);
-// then the shared queues for what is left of the batch.
+// then the shared queues when less than half a batch was found (and first,
+// every 16th round). A worker holding back-pressured tasks pulls no new
+// shared work: that would only grow the hold (pull-based flow control).
 func (w *worker) gather() int {
 	w.nowOK = false
 	w.iter++
@@ -104,17 +106,20 @@ func (w *worker) gather() int {
 		w.releaseHeld()
 	}
 	w.drainSubs()
-	n := w.l.LQ.PopBatch(w.batch)
+	n := 0
+	pull := w.nheld < len(w.batch) // holding back-pressured tasks: take no new work
+	if pull && w.iter&15 == 0 {
+		n = w.k.core.PopShared(w.l, w.batch) // fairness: local work cannot starve the shared queues
+	}
+	n += w.l.LQ.PopBatch(w.batch[n:])
 	if w.evq.Len() > 0 && (n < len(w.batch) || w.iter&15 == 0) {
 		w.fireEVQ()
 		n += w.l.LQ.PopBatch(w.batch[n:])
 	}
-	if n < len(w.batch) && (n == 0 || w.iter&3 == 0) && w.nheld < len(w.batch) {
-		// Top up from the shared queues when the local work ran out, and
-		// every 4th round regardless (so local work cannot starve them; a
-		// poll of empty shared rings costs more than a small local batch).
-		// A worker holding back-pressured tasks takes no new shared work:
-		// pulling more would only grow the hold (pull-based flow control).
+	if pull && n < len(w.batch)/2 {
+		// Top up from the shared queues only when local work runs low, so
+		// that a pop takes a good part of a batch: the shared rings are
+		// contended, and one claim per batch is what they are built for.
 		n += w.k.core.PopShared(w.l, w.batch[n:])
 	}
 	return n
