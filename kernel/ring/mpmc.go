@@ -24,6 +24,11 @@ import (
 //	seq == p+1        the cell holds the value of position p, ready for its consumer
 //	seq == p+capacity the consumer of p is done; free for the producer of p+capacity
 //
+// A cell stores seq relative to its index i (the word holds seq-i; seqAt and
+// setSeq convert), so that the zero word means seq == i: a freshly allocated,
+// zeroed cell array is a valid empty ring starting at position 0, and building
+// a large ring costs no store per cell.
+//
 // A producer claims position p by moving tail from p to p+1 with a CAS, and
 // only after it saw seq == p; then it writes the value and stores seq = p+1.
 // A consumer claims position p by moving head from p to p+1 with a CAS, and
@@ -84,10 +89,13 @@ func newMPMCAt[T any](capacity int, start uint64) *MPMC[T] {
 		cells:   make([]cell[T], n),
 		zeroPop: hasPointers(reflect.TypeFor[T]()),
 	}
-	// Position start+i is free for its producer: seq == start+i. The ring is
-	// not shared yet, so plain order suffices; publishing r publishes this.
-	for i := range uint64(n) {
-		r.cells[(start+i)&r.mask].seq.Store(start + i)
+	// Position start+i is free for its producer: seq == start+i. Zeroed cells
+	// already say so for start == 0 (see the relative encoding above). The
+	// ring is not shared yet; publishing r publishes these stores.
+	if start != 0 {
+		for i := range uint64(n) {
+			r.setSeq((start+i)&r.mask, start+i)
+		}
 	}
 	r.tail.Store(start)
 	r.head.Store(start)
@@ -115,15 +123,16 @@ func (r *MPMC[T]) Len() int {
 func (r *MPMC[T]) Push(v *T) bool {
 	pos := r.tail.Load()
 	for {
-		c := &r.cells[pos&r.mask]
+		i := pos & r.mask
+		c := &r.cells[i]
 		// Acquire: seeing seq == pos orders us after the consumer of
 		// pos-capacity (its read of val and its seq store).
-		seq := c.seq.Load()
+		seq := r.seqAt(i)
 		switch d := int64(seq - pos); {
 		case d == 0: // free for pos: claim it
 			if r.tail.CompareAndSwap(pos, pos+1) {
 				c.val = *v
-				c.seq.Store(pos + 1) // release: publish val to the consumer of pos
+				r.setSeq(i, pos+1) // release: publish val to the consumer of pos
 				return true
 			}
 			pos = r.tail.Load() // another producer took pos
@@ -142,14 +151,15 @@ func (r *MPMC[T]) Push(v *T) bool {
 func (r *MPMC[T]) Pop(v *T) bool {
 	pos := r.head.Load()
 	for {
-		c := &r.cells[pos&r.mask]
+		i := pos & r.mask
+		c := &r.cells[i]
 		// Acquire: seeing seq == pos+1 orders us after the producer's write.
-		seq := c.seq.Load()
+		seq := r.seqAt(i)
 		switch d := int64(seq - (pos + 1)); {
 		case d == 0: // published for pos: claim it
 			if r.head.CompareAndSwap(pos, pos+1) {
 				r.take(c, v)
-				c.seq.Store(pos + r.mask + 1) // release: free for the producer of pos+capacity
+				r.setSeq(i, pos+r.mask+1) // release: free for the producer of pos+capacity
 				return true
 			}
 			pos = r.head.Load() // another consumer took pos
@@ -160,6 +170,12 @@ func (r *MPMC[T]) Pop(v *T) bool {
 		}
 	}
 }
+
+// seqAt loads the sequence of cell i (acquire); setSeq stores it (release).
+// The word holds seq-i (see MPMC).
+func (r *MPMC[T]) seqAt(i uint64) uint64 { return r.cells[i].seq.Load() + i }
+
+func (r *MPMC[T]) setSeq(i, seq uint64) { r.cells[i].seq.Store(seq - i) }
 
 // take copies the value of a claimed cell into *v and, when T holds pointers,
 // clears the cell so that the ring does not keep the referents alive.

@@ -39,9 +39,9 @@ func (r *MPMC[T]) PushBatch(vs []T) int {
 			continue // another producer claimed some of pos..pos+k-1
 		}
 		for i := range k {
-			c := &r.cells[(pos+i)&r.mask]
-			c.val = vs[i]
-			c.seq.Store(pos + i + 1) // release: publish to the consumer of pos+i
+			j := (pos + i) & r.mask
+			r.cells[j].val = vs[i]
+			r.setSeq(j, pos+i+1) // release: publish to the consumer of pos+i
 		}
 		return int(k)
 	}
@@ -53,7 +53,7 @@ func (r *MPMC[T]) PushBatch(vs []T) int {
 func (r *MPMC[T]) scanFree(pos, want uint64) (k uint64, d int64) {
 	for ; k < want; k++ {
 		p := pos + k
-		if d = int64(r.cells[p&r.mask].seq.Load() - p); d != 0 { // acquire
+		if d = int64(r.seqAt(p&r.mask) - p); d != 0 { // acquire
 			break
 		}
 	}
@@ -81,9 +81,9 @@ func (r *MPMC[T]) PopBatch(dst []T) int {
 			continue // another consumer claimed some of pos..pos+k-1
 		}
 		for i := range k {
-			c := &r.cells[(pos+i)&r.mask]
-			r.take(c, &dst[i])
-			c.seq.Store(pos + i + r.mask + 1) // release: free for the producer of the next lap
+			j := (pos + i) & r.mask
+			r.take(&r.cells[j], &dst[i])
+			r.setSeq(j, pos+i+r.mask+1) // release: free for the producer of the next lap
 		}
 		return int(k)
 	}
@@ -95,7 +95,7 @@ func (r *MPMC[T]) PopBatch(dst []T) int {
 func (r *MPMC[T]) scanPublished(pos, want uint64) (k uint64, d int64) {
 	for ; k < want; k++ {
 		p := pos + k
-		if d = int64(r.cells[p&r.mask].seq.Load() - (p + 1)); d != 0 { // acquire
+		if d = int64(r.seqAt(p&r.mask) - (p + 1)); d != 0 { // acquire
 			break
 		}
 	}
