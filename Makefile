@@ -46,7 +46,7 @@ test-worker: ## workers, yield, tracing, soak [Y1]-[Y4] [O1]-[O3]
 	$(GO) test $(RACE) $(TESTFLAGS) ./kernel/trace/ ./kernel/metrics/
 
 test-boot: ## boot, halt, config [K2] [K3]
-	$(GO) test $(RACE) $(TESTFLAGS) -run 'Test(K[0-9]|Boot|Halt|Example)' ./kernel/
+	$(GO) test $(RACE) $(TESTFLAGS) -run 'Test(K[0-9]|M2|C11|Tenant|Boot|Halt)|Example' ./kernel/
 
 bench: ## GMK vs Go channels vs protoactor-go, one run, ratio lines at the end
 	$(GO) run ./cmd/gmk-bench
