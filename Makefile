@@ -5,7 +5,7 @@ RACE    := -race
 TESTFLAGS ?=
 
 .PHONY: help lib test test-short test-notrace test-ring test-alloc test-sched test-chan \
-        test-module test-worker test-boot test-trace bench bench-micro verify run clean
+        test-module test-worker test-boot bench bench-micro verify run clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
