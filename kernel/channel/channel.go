@@ -529,10 +529,10 @@ func (c *Channel) emitLocked(e *Emitter, t *task.Task, subs []*Sub) (task.Status
 	return task.OK, n
 }
 
-// pushLocked pushes to a subscriber checked by room. A Vyukov cell whose pop is
-// claimed but not yet released can make Push fail for a moment although Len
-// showed room; the holder of emitMu is the only producer, so it waits for the
-// consumer to finish that copy. A degraded subscriber is not waited for.
+// pushLocked pushes to a subscriber checked by room. The holder of emitMu is
+// the only producer of the channel's subscriber queues and the consumer only
+// makes room, so the push succeeds; the loop is a guard, not a wait. A
+// degraded subscriber without room is not pushed to.
 func (c *Channel) pushLocked(s *Sub, d *task.Task, p int) bool {
 	if s.degraded.Load() && !c.room(s, p) {
 		return false
@@ -567,5 +567,6 @@ func (l *spin) lock() {
 
 func (l *spin) unlock() { l.v.Store(0) } // releases: publishes the holder's writes
 
-// newRing is the subscriber queue constructor (a variable for tests).
-var newRing = ring.NewMPMC[task.Task]
+// newRing is the subscriber queue constructor: many emitters, one consumer
+// (the home worker), so an MPSC ring whose consumer publishes once per batch.
+var newRing = ring.NewMPSC[task.Task]

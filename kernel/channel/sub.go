@@ -21,7 +21,7 @@ type Sub struct {
 	Home    int   // worker that drains this queue and runs the handler
 	Handler int32 // the kernel's handler slot for deliveries
 
-	q *ring.MPMC[task.Task]
+	q *ring.MPSC[task.Task]
 
 	// degraded is set (under the channel's emitMu) when the subscriber fell
 	// further behind than the replay buffer ([C7]); a degraded subscriber is

@@ -42,3 +42,18 @@ func TestR1_ZeroAllocs(t *testing.T) {
 		}
 	}
 }
+
+// [R1] MPSC operations allocate nothing.
+func TestR1_MPSCZeroAllocs(t *testing.T) {
+	r := NewMPSC[task.Task](64)
+	var v task.Task
+	batch := make([]task.Task, 8)
+	if a := testing.AllocsPerRun(1000, func() {
+		r.Push(&v)
+		r.PushBatch(batch)
+		r.PopBatch(batch)
+		r.PopBatch(batch)
+	}); a != 0 {
+		t.Fatalf("%v allocations", a)
+	}
+}
