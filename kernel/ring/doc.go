@@ -1,9 +1,11 @@
 // Package ring provides the bounded lock-free rings of GMK.md [R1]: SPSC, a
-// single-producer single-consumer ring (local queues, trace buffers), and
-// MPMC, a Vyukov-style multi-producer multi-consumer ring (ready queues,
-// channels, overflow).
+// single-producer single-consumer ring (trace buffers), MPSC, a
+// multi-producer ring with one consumer that frees a drained batch with one
+// index store (channel subscription queues, drained by their home worker),
+// and MPMC, a Vyukov-style multi-producer multi-consumer ring (ready queues,
+// overflow, allocator free lists).
 //
-// Both store elements by value in a power-of-two array allocated once, at
+// All store elements by value in a power-of-two array allocated once, at
 // construction: Push, Pop, PushBatch and PopBatch never allocate, never block
 // and never wait for another goroutine. An operation that cannot proceed
 // returns at once — Push false when full, Pop false when empty, the batch
@@ -13,10 +15,11 @@
 //
 // # Concurrency rules
 //
-// An MPMC may be used by any number of goroutines at once. An SPSC may have one
-// producer goroutine (Push, PushBatch) and one consumer goroutine (Pop,
-// PopBatch) at a time; GMK.md [R2]: wherever several producers can reach a
-// queue, that queue must be an MPMC. Breaking the SPSC discipline is a data
+// An MPMC may be used by any number of goroutines at once. An MPSC may have
+// any number of producers but one consumer (PopBatch) at a time. An SPSC may
+// have one producer goroutine (Push, PushBatch) and one consumer goroutine
+// (Pop, PopBatch) at a time; GMK.md [R2]: wherever several producers can
+// reach a queue, that queue must be an MPSC or an MPMC. Breaking the SPSC discipline is a data
 // race, which `go test -race` reports. Len and Cap are safe everywhere; Len is
 // a snapshot, exact only when the ring is quiescent.
 //
