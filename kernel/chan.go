@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
+	"unsafe"
 
 	"github.com/gmkernel/gmk/kernel/alloc"
 	"github.com/gmkernel/gmk/kernel/channel"
@@ -49,7 +50,9 @@ func (k *Kernel) ChanClose(id ChanID) error {
 // ChanEmit emits t on channel id from a goroutine that is not a worker (for
 // example an actor). Same results as Ctx.ChanEmit.
 func (k *Kernel) ChanEmit(id ChanID, t Task) error {
-	if k.state.Load() != stateRunning {
+	g, ok := k.enter(unsafe.Pointer(&t))
+	defer g.Add(-1)
+	if !ok {
 		return ErrClosed
 	}
 	return k.chanEmit(nil, &k.extEm, nil, id, &t)
@@ -70,7 +73,9 @@ func (k *Kernel) ChanEmitWait(ctx context.Context, id ChanID, t Task) error {
 // with one ring publication. Runtime-owned header fields of ts are
 // overwritten.
 func (k *Kernel) ChanEmitBatch(id ChanID, ts []Task) (int, error) {
-	if k.state.Load() != stateRunning {
+	g, ok := k.enter(unsafe.Pointer(&ts))
+	defer g.Add(-1)
+	if !ok {
 		return 0, ErrClosed
 	}
 	c := k.chans.Get(id)

@@ -51,7 +51,7 @@ type Kernel struct {
 	stopFlag   atomic.Bool  // set by Halt when the workers must leave their loops
 	nextHome   atomic.Uint32
 	subMu      sync.Mutex // serialises changes of the workers' subscription lists
-	submitting gate       // Submit calls between their state check and their push
+	submitting gate       // outside producers between their state check and their push (enter)
 	stop       chan struct{}
 	wg         sync.WaitGroup
 	haltOnce   sync.Once
@@ -176,15 +176,12 @@ func (k *Kernel) Config() BootConfig { return k.cfg }
 // Halt began, ErrBadTenant for a tenant out of range, ErrUnknownType for a
 // type at or above MaxTypes, and ErrChanFull when the ready queue is full.
 func (k *Kernel) Submit(t Task) error {
-	if int(t.Tenant) >= k.cfg.Tenants {
-		return fmt.Errorf("%w: tenant %d, kernel has %d", ErrBadTenant, t.Tenant, k.cfg.Tenants)
+	if err := k.checkTask(&t); err != nil {
+		return err
 	}
-	if int(t.Type) >= k.cfg.MaxTypes {
-		return fmt.Errorf("%w: type %d not below %d", ErrUnknownType, t.Type, k.cfg.MaxTypes)
-	}
-	g := k.submitting.enter(unsafe.Pointer(&t))
+	g, ok := k.enter(unsafe.Pointer(&t))
 	defer g.Add(-1)
-	if k.state.Load() != stateRunning {
+	if !ok {
 		return ErrClosed
 	}
 	t.Flags &^= task.ChannelMsg
@@ -201,19 +198,19 @@ func (k *Kernel) Submit(t Task) error {
 func (k *Kernel) SubmitBatch(ts []Task) (int, error) {
 	for i := range ts {
 		t := &ts[i]
-		if int(t.Tenant) >= k.cfg.Tenants || int(t.Type) >= k.cfg.MaxTypes {
-			n, err := k.SubmitBatch(ts[:i])
-			if err == nil {
-				err = k.Submit(*t) // reports the precise reason
+		if err := k.checkTask(t); err != nil {
+			n, err2 := k.SubmitBatch(ts[:i])
+			if err2 != nil {
+				return n, err2
 			}
 			return n, err
 		}
 		t.Flags &^= task.ChannelMsg
 		t.Channel, t.YieldCount, t.Aux = 0, 0, 0
 	}
-	g := k.submitting.enter(unsafe.Pointer(&ts))
+	g, ok := k.enter(unsafe.Pointer(&ts))
 	defer g.Add(-1)
-	if k.state.Load() != stateRunning {
+	if !ok {
 		return 0, ErrClosed
 	}
 	n := k.core.SubmitBatch(ts)
@@ -355,7 +352,16 @@ func (k *Kernel) accountQueued() uint64 {
 	return n
 }
 
-// gate counts Submit calls between their state check and their push, so
+// enter admits a producer from outside the kernel (Submit, ChanEmit and
+// their batch forms): it holds the gate until the caller's push is done, so
+// that Halt, which waits for the gate to empty after it stops admitting, never
+// misses a task pushed behind its back. ok is false once Halt began.
+func (k *Kernel) enter(p unsafe.Pointer) (g *atomic.Int64, ok bool) {
+	g = k.submitting.enter(p)
+	return g, k.state.Load() == stateRunning
+}
+
+// gate counts outside producers between their state check and their push, so
 // that Halt can wait for them. It is sharded by the caller's stack address:
 // concurrent producers (different goroutines, different stacks) mostly touch
 // different cache lines, and no goroutine id is needed.
