@@ -12,7 +12,7 @@ import (
 // rules; issue acceptance 2). AllocsPerRun counts every allocation of the
 // process, workers included. Not under -race, which allocates on its own.
 
-func waitFor(c *atomic.Uint64, n uint64) {
+func waitFor(c *atomic.Int64, n int64) {
 	for c.Load() < n {
 		runtime.Gosched()
 	}
@@ -20,17 +20,17 @@ func waitFor(c *atomic.Uint64, n uint64) {
 
 // TestT1_ZeroAllocSubmitDispatch: Submit + dispatch of an inline task.
 func TestT1_ZeroAllocSubmitDispatch(t *testing.T) {
-	var done atomic.Uint64
+	var done atomic.Int64
 	k, err := Boot(BootConfig{Workers: 2, ArenaSize: 1 << 20, MaxTypes: 8},
 		Module{Name: "m", Handlers: []Handler{{Type: 1, Fn: func(c *Ctx) Status { done.Add(1); return OK }}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer haltOK(t, k)
-	var n uint64
+	var n int64
 	allocs := testing.AllocsPerRun(10000, func() {
 		n++
-		if err := k.Submit(Task{Type: 1, Meta0: n}); err != nil {
+		if err := k.Submit(Task{Type: 1, Meta0: uint64(n)}); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(&done, n)
@@ -43,33 +43,18 @@ func TestT1_ZeroAllocSubmitDispatch(t *testing.T) {
 // TestC4_ZeroAllocP2PEmitDelivery: a handler emits on a lossless P2P channel
 // and the consumer's handler runs.
 func TestC4_ZeroAllocP2PEmitDelivery(t *testing.T) {
-	var done atomic.Uint64
-	var out ChanID
-	prod := Module{Name: "prod",
-		Handlers: []Handler{{Type: 1, Fn: func(c *Ctx) Status {
-			x := *c.Task()
-			x.Type = 2
-			if c.ChanEmit(out, x) != nil {
-				return Retry
-			}
-			return OK
-		}}},
-		Channels: []ChanDecl{{Name: "z.p2p", Dir: Produce, Type: 2, Guarantee: Lossless}},
-		Init:     func(c *Ctx) (err error) { out, err = c.Kernel().Chan("z.p2p"); return err },
-	}
-	cons := Module{Name: "cons",
-		Handlers: []Handler{{Type: 2, Fn: func(c *Ctx) Status { done.Add(1); return OK }}},
-		Channels: []ChanDecl{{Name: "z.p2p", Dir: Consume, Type: 2, Guarantee: Lossless}},
-	}
+	var done atomic.Int64
+	prod := stageModule("prod", "", "z.p2p", 1, nil)
+	cons := stageModule("cons", "z.p2p", "", 2, &done)
 	k, err := Boot(BootConfig{Workers: 2, ArenaSize: 1 << 20, MaxTypes: 8}, prod, cons)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer haltOK(t, k)
-	var n uint64
+	var n int64
 	allocs := testing.AllocsPerRun(10000, func() {
 		n++
-		if err := k.Submit(Task{Type: 1, Meta0: n}); err != nil {
+		if err := k.Submit(Task{Type: 1, Meta0: uint64(n)}); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(&done, n)
@@ -83,7 +68,8 @@ func TestC4_ZeroAllocP2PEmitDelivery(t *testing.T) {
 // arena and emits it on a lossless fan-out channel to 3 subscribers, which
 // share it read-only; the last release frees it.
 func TestC5_ZeroAllocFanoutSharedPayload(t *testing.T) {
-	var done, bytes atomic.Uint64
+	var done atomic.Int64
+	var bytes atomic.Uint64
 	var out ChanID
 	prod := Module{Name: "prod",
 		Handlers: []Handler{{Type: 1, Fn: func(c *Ctx) Status {
@@ -116,10 +102,10 @@ func TestC5_ZeroAllocFanoutSharedPayload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var n uint64
+	var n int64
 	allocs := testing.AllocsPerRun(10000, func() {
 		n++
-		if err := k.Submit(Task{Type: 1, Meta0: n}); err != nil {
+		if err := k.Submit(Task{Type: 1, Meta0: uint64(n)}); err != nil {
 			t.Fatal(err)
 		}
 		waitFor(&done, 3*n)
@@ -128,7 +114,7 @@ func TestC5_ZeroAllocFanoutSharedPayload(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("%v allocations per fan-out emit to 3 subscribers, want 0", allocs)
 	}
-	if bytes.Load() != 3*64*n || k.LivePayloads() != 0 || r.Stats.PayloadMisuse != 0 {
+	if bytes.Load() != uint64(3*64*n) || k.LivePayloads() != 0 || r.Stats.PayloadMisuse != 0 {
 		t.Fatalf("bytes %d (want %d), live payloads %d, misuse %d", bytes.Load(), 3*64*n, k.LivePayloads(), r.Stats.PayloadMisuse)
 	}
 }

@@ -67,33 +67,6 @@ func BenchmarkSubmitDispatch(b *testing.B) {
 	}
 }
 
-// stageModule consumes in (type typ) and emits on out (type typ+1); out == ""
-// makes it the sink.
-func stageModule(name, in, out string, typ uint32, done *atomic.Int64) Module {
-	var outID ChanID
-	m := Module{Name: name}
-	m.Handlers = []Handler{{Type: typ, Fn: func(c *Ctx) Status {
-		if outID == 0 {
-			done.Add(1)
-			return OK
-		}
-		x := *c.Task()
-		x.Type, x.Meta0 = typ+1, x.Meta0+1
-		if c.ChanEmit(outID, x) != nil {
-			return Retry
-		}
-		return OK
-	}}}
-	if in != "" {
-		m.Channels = append(m.Channels, ChanDecl{Name: in, Dir: Consume, Type: typ, Guarantee: Lossless})
-	}
-	if out != "" {
-		m.Channels = append(m.Channels, ChanDecl{Name: out, Dir: Produce, Type: typ + 1, Guarantee: Lossless})
-		m.Init = func(c *Ctx) (err error) { outID, err = c.Kernel().Chan(out); return err }
-	}
-	return m
-}
-
 // BenchmarkPipeline3: submitted tasks run stage1 (direct), then P2P channels
 // to stage2 and stage3.
 func BenchmarkPipeline3(b *testing.B) {

@@ -14,19 +14,7 @@ import (
 func TestC10_DrainByHomeWorkerIdleChannelsCostNothing(t *testing.T) {
 	const n = 5000
 	var wrongWorker, got atomic.Int64
-	var out ChanID
-	src := Module{Name: "src",
-		Handlers: []Handler{{Type: 1, Fn: func(c *Ctx) Status {
-			x := *c.Task()
-			x.Type = 2
-			if c.ChanEmit(out, x) != nil {
-				return Retry
-			}
-			return OK
-		}}},
-		Channels: []ChanDecl{{Name: "c10.out", Dir: Produce, Type: 2, Guarantee: Lossless}},
-		Init:     func(c *Ctx) (err error) { out, err = c.Kernel().Chan("c10.out"); return err },
-	}
+	src := stageModule("src", "", "c10.out", 1, nil)
 	sink := Module{Name: "sink",
 		Handlers: []Handler{{Type: 2, Fn: func(c *Ctx) Status {
 			if c.Worker() != 1 {
