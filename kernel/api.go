@@ -60,6 +60,12 @@ const (
 // ChanSpec describes a channel to open ([C1], [C3]).
 type ChanSpec = channel.Spec
 
+// AnyType is the type of an untyped channel, and the type of a catch-all
+// channel handler: a Handler with Type AnyType takes no task type of its own
+// (direct dispatch never reaches it) and can be subscribed to a channel of
+// any type — what a relay, such as the actor layer's PID subscriptions, needs.
+const AnyType = channel.AnyType
+
 // Names of the system channels ([C9]).
 const (
 	SysError   = "sys.error"

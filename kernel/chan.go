@@ -189,7 +189,7 @@ func (k *Kernel) subscribeSub(id ChanID, mod int32, handlerType uint32, home int
 	if c == nil {
 		return nil, fmt.Errorf("%w: %d", ErrChanUnknown, id)
 	}
-	if c.Spec().Type != channel.AnyType && c.Spec().Type != handlerType && !onError {
+	if c.Spec().Type != channel.AnyType && c.Spec().Type != handlerType && handlerType != AnyType && !onError {
 		return nil, fmt.Errorf("%w: %s carries type %d, handler is for type %d", ErrChanTypeMismatch, c.Name(), c.Spec().Type, handlerType)
 	}
 	slot := k.handlerSlot(mod, handlerType)
@@ -226,13 +226,40 @@ func (k *Kernel) homeSub(s *channel.Sub) {
 	w.subs.Store(&next)
 }
 
+// handlerSlot finds module mod's handler for typ, else its catch-all
+// (AnyType) handler.
 func (k *Kernel) handlerSlot(mod int32, typ uint32) int32 {
+	any := int32(-1)
 	for i, h := range k.handlers {
-		if h.mod == mod && h.typ == typ {
+		switch {
+		case h.mod != mod:
+		case h.typ == typ:
 			return int32(i)
+		case h.typ == AnyType:
+			any = int32(i)
 		}
 	}
-	return -1
+	return any
+}
+
+// ChanSubscribe subscribes the named module's handler for handlerType (or
+// its catch-all handler) to channel id from outside the workers — the
+// control plane's form of Ctx.ChanSub ([C3]). The subscription is homed
+// round-robin. It returns the subscriber index that deliveries carry in
+// Task.Subscriber().
+func (k *Kernel) ChanSubscribe(id ChanID, module string, handlerType uint32) (int, error) {
+	mod := k.modIndex(module)
+	if mod <= 0 {
+		return 0, errUnknownModule(module)
+	}
+	if k.state.Load() != stateRunning {
+		return 0, ErrClosed
+	}
+	s, err := k.subscribeSub(id, mod, handlerType, -1, false)
+	if err != nil {
+		return 0, err
+	}
+	return s.Index(), nil
 }
 
 // extEnv is the channel environment of goroutines that are not workers: shared

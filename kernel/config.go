@@ -49,9 +49,14 @@ type BootConfig struct {
 	TraceSample uint32      // at level ALL record 1 of N tasks; default 1 (all)
 	Seed        uint64      // PRNG seed for sampling and jitter; default fixed
 
-	Supervisor Supervisor   // failure decisions; default the built-in policy
-	Logger     *zap.Logger  // default: no logging
-	Clock      func() int64 // monotonic ns; default time since boot (tests inject)
+	Supervisor Supervisor // failure decisions; default the built-in policy
+
+	// ExternalLifecycle leaves module Init and Fini to the modules' owner —
+	// the actor layer's module actors ([X1]) — which calls InitModule and
+	// FiniModule; Boot and Halt then call neither.
+	ExternalLifecycle bool
+	Logger            *zap.Logger  // default: no logging
+	Clock             func() int64 // monotonic ns; default time since boot (tests inject)
 }
 
 // Kernel roles ([K3]).

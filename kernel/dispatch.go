@@ -155,8 +155,17 @@ func (w *worker) failed(t *Task, st Status, sub *channel.Sub, mod int32) {
 	*f = Failure{Task: *t, Status: st, Panic: w.pval, Module: k.modName(mod), Worker: w.id,
 		Retries: int(t.Aux), Now: w.clockNow(), Rand: w.rand()}
 	w.pval = nil
-	d := k.sup.Decide(f)
+	d, ok := w.decide(f, t, st, mod)
 	f.Panic = nil
+	if !ok {
+		return // parked until Resolve (deferred.go)
+	}
+	w.apply(t, st, d, sub, mod)
+}
+
+// apply carries out a supervisor's decision for a failed task.
+func (w *worker) apply(t *Task, st Status, d Decision, sub *channel.Sub, mod int32) {
+	k := w.k
 	switch d.Action {
 	case ActRetry:
 		w.retry(t, d.Delay.Nanoseconds(), sub)

@@ -14,10 +14,11 @@ const (
 	ActError                 // the channel's error handler, else sys.error
 	ActRestart               // re-Init the module, then retry after Delay (Restart)
 	ActPoison                // poison the module's types; the task goes to sys.error (Stop)
+	ActDefer                 // decided later: Kernel.Resolve(f.Ticket, d) (deferred.go)
 )
 
 func (a Action) String() string {
-	return [...]string{"retry", "error", "restart", "poison"}[a]
+	return [...]string{"retry", "error", "restart", "poison", "defer"}[a]
 }
 
 // Failure describes one failed dispatch. The kernel reuses the value; a
@@ -31,6 +32,7 @@ type Failure struct {
 	Retries int    // retries this task already had
 	Now     int64  // kernel clock, ns
 	Rand    uint64 // a fresh random number for jitter
+	Ticket  uint64 // names this failure to Kernel.Resolve after ActDefer
 }
 
 // Decision is a Supervisor's answer.
@@ -42,7 +44,8 @@ type Decision struct {
 
 // Supervisor decides what happens to failed tasks. It is called on the worker
 // that ran the task (the slow path), possibly from several workers at once.
-// The actor adaptation plugs protoactor supervision in here.
+// A decision made elsewhere (the actor adaptation asks a protoactor
+// supervisor) is returned as ActDefer and delivered later with Resolve.
 type Supervisor interface {
 	Decide(f *Failure) Decision
 }

@@ -58,6 +58,7 @@ type Kernel struct {
 	halted     HaltReport
 	userMu     sync.Mutex
 	userNames  map[string]int
+	deferred   deferrals // failures waiting for a supervisor's decision (deferred.go)
 }
 
 const (
@@ -82,9 +83,10 @@ type handlerEntry struct {
 }
 
 type modState struct {
-	m    Module
-	idx  int32
-	outs []*channel.Channel // declared lossless outputs (flow control)
+	m     Module
+	idx   int32
+	outs  []*channel.Channel // declared lossless outputs (flow control)
+	inits atomic.Int32       // InitModule calls (ExternalLifecycle)
 }
 
 // Boot starts a kernel with modules ([K1] CPU part, [M2]): arena → scheduler →
@@ -113,6 +115,8 @@ func Boot(cfg BootConfig, modules ...Module) (*Kernel, error) {
 	if k.sup == nil {
 		k.sup = &Backoff{Policy: cfg.Retry, Limits: k.retryLimitOf}
 	}
+	_, builtin := k.sup.(*Backoff)
+	k.deferred.on = !builtin
 	k.ext = extEnv{k: k}
 	k.extEm = channel.Emitter{Worker: -1, Stats: k.chanStats, Env: &k.ext}
 	if err := k.register(modules); err != nil {
@@ -122,8 +126,10 @@ func Boot(cfg BootConfig, modules ...Module) (*Kernel, error) {
 	if err := k.wire(); err != nil {
 		return nil, err
 	}
-	if err := k.initModules(); err != nil {
-		return nil, err
+	if !cfg.ExternalLifecycle {
+		if err := k.initModules(); err != nil {
+			return nil, err
+		}
 	}
 	for _, w := range k.workers {
 		k.wg.Add(1)
@@ -137,7 +143,9 @@ func Boot(cfg BootConfig, modules ...Module) (*Kernel, error) {
 func (k *Kernel) buildWorkers() {
 	types := make([]uint32, 0, len(k.handlers))
 	for _, h := range k.handlers {
-		types = append(types, h.typ)
+		if h.typ != AnyType {
+			types = append(types, h.typ)
+		}
 	}
 	core, locals := sched.NewCore(sched.CoreConfig{Policy: k.cfg.Policy, Workers: k.cfg.Workers,
 		QueueCap: k.cfg.QueueCap, LQCap: k.cfg.LQCap, OverflowCap: k.cfg.OverflowCap,
@@ -246,7 +254,9 @@ func (k *Kernel) Halt(ctx context.Context) error {
 	}
 	k.wg.Wait()
 	queued := k.accountQueued()
-	k.finiModules()
+	if !k.cfg.ExternalLifecycle {
+		k.finiModules()
+	}
 	k.halted = HaltReport{Queued: queued, Stats: k.Stats()}
 	k.state.Store(stateHalted)
 	k.log.Info("kernel halted", zap.String("id", k.cfg.ID), zap.Uint64("queued", queued))
@@ -315,7 +325,7 @@ func (k *Kernel) pending() int {
 	for _, w := range k.workers {
 		n += int(w.lqDepth.Load() + w.evqDepth.Load())
 	}
-	return n
+	return n + int(k.deferred.count.Load())
 }
 
 // accountQueued empties every queue after the workers stopped, counts the
@@ -334,6 +344,7 @@ func (k *Kernel) accountQueued() uint64 {
 		w.drainEVQ(release)
 		w.drainHeld(release)
 	}
+	k.drainDeferred(release)
 	var buf [64]Task
 	for _, c := range k.chans.All() {
 		subs := append([]*channel.Sub{c.Sub(channel.ErrorSub)}, c.Subs()...)

@@ -55,6 +55,13 @@ func (k *Kernel) registerHandlers(m Module, idx int32) error {
 		switch {
 		case h.Fn == nil:
 			return fmt.Errorf("%w: module %s: handler for type %d has no function", ErrConfig, m.Name, h.Type)
+		case h.Type == AnyType:
+			if seen[h.Type] {
+				return fmt.Errorf("%w: module %s registers two catch-all handlers", ErrConfig, m.Name)
+			}
+			seen[h.Type] = true
+			k.handlers = append(k.handlers, handlerEntry{fn: h.Fn, mod: idx, typ: h.Type})
+			continue
 		case int(h.Type) >= k.cfg.MaxTypes:
 			return fmt.Errorf("%w: module %s: handler type %d not below max types %d", ErrConfig, m.Name, h.Type, k.cfg.MaxTypes)
 		case seen[h.Type]:
@@ -282,6 +289,53 @@ func (k *Kernel) restartModule(mod int32) {
 	}
 }
 
+// InitModule runs the named module's Init — the start, or with a module
+// that was initialised before the restart, of its owner ([X1]). Handlers of
+// the module may be running on workers meanwhile; a restart is counted in
+// Stats.Restarts.
+func (k *Kernel) InitModule(name string) error {
+	mod := k.modIndex(name)
+	if mod <= 0 {
+		return errUnknownModule(name)
+	}
+	ms := k.modules[mod]
+	if ms.inits.Add(1) > 1 {
+		k.stats.AddShared(cRestarts, 1)
+	}
+	if ms.m.Init == nil {
+		return nil
+	}
+	if err := ms.m.Init(&Ctx{k: k, mod: mod}); err != nil {
+		return fmt.Errorf("gmk: module %s: init: %w", name, err)
+	}
+	return nil
+}
+
+// FiniModule runs the named module's Fini (its owner stops or restarts it).
+func (k *Kernel) FiniModule(name string) error {
+	mod := k.modIndex(name)
+	if mod <= 0 {
+		return errUnknownModule(name)
+	}
+	if fini := k.modules[mod].m.Fini; fini != nil {
+		if err := fini(&Ctx{k: k, mod: mod}); err != nil {
+			return fmt.Errorf("gmk: module %s: fini: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// PoisonModule poisons every type the named module handles: their tasks go
+// to sys.error until ResetModule (the Stop directive of [X2]).
+func (k *Kernel) PoisonModule(name string) error {
+	mod := k.modIndex(name)
+	if mod <= 0 {
+		return errUnknownModule(name)
+	}
+	k.poisonModule(mod)
+	return nil
+}
+
 // countFailure records a failure of typ at tick for the poison rule ([F3]).
 func (k *Kernel) countFailure(typ uint32, tick uint64) {
 	if int(typ) >= len(k.types) {
@@ -301,7 +355,7 @@ func (k *Kernel) countFailure(typ uint32, tick uint64) {
 // poisonModule poisons every type the module handles (the Stop directive).
 func (k *Kernel) poisonModule(mod int32) {
 	for _, h := range k.handlers {
-		if h.mod == mod {
+		if h.mod == mod && h.typ != AnyType {
 			k.types[h.typ].poisoned.Store(true)
 		}
 	}
@@ -327,10 +381,10 @@ func (k *Kernel) ResetType(typ uint32) error {
 func (k *Kernel) ResetModule(name string) error {
 	mod := k.modIndex(name)
 	if mod <= 0 {
-		return fmt.Errorf("%w: no module %q", ErrConfig, name)
+		return errUnknownModule(name)
 	}
 	for _, h := range k.handlers {
-		if h.mod == mod {
+		if h.mod == mod && h.typ != AnyType {
 			_ = k.ResetType(h.typ)
 		}
 	}

@@ -72,7 +72,7 @@ func (k *Kernel) collectTenants(emit func(float64, ...string)) {
 func (k *Kernel) collectTypes(emit func(float64, ...string)) {
 	seen := map[uint32]bool{}
 	for _, h := range k.handlers {
-		if seen[h.typ] {
+		if seen[h.typ] || h.typ == AnyType {
 			continue
 		}
 		seen[h.typ] = true

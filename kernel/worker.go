@@ -105,6 +105,9 @@ func (w *worker) gather() int {
 	if w.nheld > 0 {
 		w.releaseHeld()
 	}
+	if w.k.deferred.ready.Load() != 0 {
+		w.applyResolved()
+	}
 	w.drainSubs()
 	n := 0
 	pull := w.nheld < len(w.batch) // holding back-pressured tasks: take no new work
@@ -295,7 +298,7 @@ func (w *worker) park() {
 }
 
 func (w *worker) hasWork() bool {
-	if w.l.LQ.Len() > 0 || w.k.core.SharedLen() > 0 || (w.nheld > 0 && w.heldReady()) {
+	if w.l.LQ.Len() > 0 || w.k.core.SharedLen() > 0 || (w.nheld > 0 && w.heldReady()) || w.k.deferred.ready.Load() != 0 {
 		return true
 	}
 	for _, s := range *w.subs.Load() {
