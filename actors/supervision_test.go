@@ -1,0 +1,196 @@
+package actors
+
+// Spec tests of the supervision mapping ([X1], [X2]; issue 3 acceptance 1
+// and 2): a handler failure is a supervision event of its module actor, the
+// directive of its supervisor's real strategy — protoactor's own or GMK's —
+// becomes the GMK action, and that action's outcome is observed, and
+// nothing else.
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/gmkernel/gmk/kernel"
+	"github.com/gmkernel/gmk/kernel/task"
+)
+
+// A tree with a supervisor "stages" over modules a, b, c (start order)
+// under the root.
+func stagesTree(strategy string) string {
+	return "  name: root\n  strategy: one_for_one\n  max_restarts: 5\n  within: 10s\n  children:\n" +
+		"    - supervisor:\n        name: stages\n        strategy: " + strategy + "\n        max_restarts: 5\n        within: 10s\n" +
+		"        children:\n          - module: a\n          - module: b\n          - module: c\n" +
+		"    - module: sink\n"
+}
+
+func decider(d actor.Directive) actor.DeciderFunc {
+	return func(reason any) actor.Directive {
+		if _, ok := reason.(*Failure); !ok {
+			panic("the reason is not the *Failure")
+		}
+		return d
+	}
+}
+
+// [X1][X2] The directive mapping, table-driven. Module b fails its first
+// task once (a FAIL code); the second run succeeds. For each strategy and
+// directive the test checks what was retried, which modules were
+// re-initialised (and in what order), what was poisoned and stopped.
+func TestX2_DirectiveMapping(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		strategy string                   // the config's strategy of "stages"
+		override actor.SupervisorStrategy // protoactor's, replacing it
+		// expected outcome
+		completed bool     // the failed task ran again and succeeded
+		poisoned  bool     // b's types poisoned, task in sys.error as POISONED
+		reinit    []string // modules whose Init ran a second time
+		order     []string // required order of those second Inits (nil: any)
+	}{
+		{name: "protoactor one-for-one resume", override: actor.NewOneForOneStrategy(5, time.Minute, decider(actor.ResumeDirective)),
+			completed: true},
+		{name: "protoactor one-for-one restart", override: actor.NewOneForOneStrategy(5, time.Minute, decider(actor.RestartDirective)),
+			completed: true, reinit: []string{"b"}},
+		{name: "protoactor one-for-one stop", override: actor.NewOneForOneStrategy(5, time.Minute, decider(actor.StopDirective)),
+			poisoned: true},
+		{name: "protoactor escalate to GMK root (restarts stages)", override: actor.NewOneForOneStrategy(5, time.Minute, decider(actor.EscalateDirective)),
+			completed: true, reinit: []string{"a", "b", "c"}, order: []string{"a", "b", "c"}},
+		{name: "protoactor all-for-one restart", override: actor.NewAllForOneStrategy(5, time.Minute, decider(actor.RestartDirective)),
+			completed: true, reinit: []string{"a", "b", "c"}},
+		{name: "protoactor exponential backoff", override: actor.NewExponentialBackoffStrategy(time.Minute, time.Millisecond),
+			completed: true, reinit: []string{"b"}},
+		{name: "protoactor restarting", override: actor.NewRestartingStrategy(),
+			completed: true, reinit: []string{"b"}},
+		{name: "GMK one_for_one", strategy: "one_for_one", completed: true, reinit: []string{"b"}},
+		{name: "GMK one_for_all", strategy: "one_for_all", completed: true, reinit: []string{"a", "b", "c"}, order: []string{"a", "b", "c"}},
+		{name: "GMK rest_for_one", strategy: "rest_for_one", completed: true, reinit: []string{"b", "c"}, order: []string{"b", "c"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []Option
+			strategy := tc.strategy
+			if tc.override != nil {
+				opts = append(opts, WithStrategy("stages", tc.override))
+				strategy = "one_for_one"
+			}
+			f := boot(t, stagesTree(strategy), []string{"a", "b", "c"}, opts...)
+			b := f.probes["b"]
+			b.set(func(c *kernel.Ctx) kernel.Status {
+				if c.Task().Meta0 == 1 && b.nr.Load() == 1 {
+					return kernel.FailCode(-42)
+				}
+				return kernel.OK
+			})
+			before := len(f.log.list())
+			f.submit(b.typ, 1)
+			switch {
+			case tc.completed:
+				waitFor(t, "the retried task", func() bool { return b.ok.Load() == 1 })
+			case tc.poisoned:
+				waitFor(t, "the POISONED report", func() bool { return f.reports(task.Poisoned) == 1 })
+			}
+			want := map[string]int64{"a": 1, "b": 1, "c": 1, "sink": 1}
+			for _, m := range tc.reinit {
+				want[m] = 2
+			}
+			waitFor(t, "the restarts", func() bool {
+				for m, n := range want {
+					if f.probes[m].inits.Load() < n {
+						return false
+					}
+				}
+				return true
+			})
+			if got := f.n.Kernel().Poisoned(b.typ); got != tc.poisoned {
+				t.Fatalf("poisoned = %v, want %v", got, tc.poisoned)
+			}
+			if f.n.Running("b") == tc.poisoned {
+				t.Fatalf("module b running = %v after the directive", f.n.Running("b"))
+			}
+			if tc.order != nil {
+				var inits []string
+				for _, ev := range f.log.list()[before:] {
+					if m, ok := cutPrefix(ev, "init "); ok {
+						inits = append(inits, m)
+					}
+				}
+				if !slices.Equal(inits, tc.order) {
+					t.Fatalf("re-Init order %v, want %v", inits, tc.order)
+				}
+			}
+			r := f.halt()
+			for m, n := range want {
+				if got := f.probes[m].inits.Load(); got != n {
+					t.Fatalf("module %s: Init ran %d times, want %d (events %v)", m, got, n, f.log.list())
+				}
+			}
+			s := r.Stats
+			wantRetried := uint64(0)
+			if tc.completed {
+				wantRetried = 1
+			}
+			if s.Retried != wantRetried || s.Restarts != uint64(len(tc.reinit)) {
+				t.Fatalf("retried %d restarts %d, want %d and %d", s.Retried, s.Restarts, wantRetried, len(tc.reinit))
+			}
+			if tc.poisoned != (s.Errored == 1) || b.nr.Load() != map[bool]int64{true: 2, false: 1}[tc.completed] {
+				t.Fatalf("errored %d, b ran %d times", s.Errored, b.nr.Load())
+			}
+		})
+	}
+}
+
+func cutPrefix(s, p string) (string, bool) {
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):], true
+	}
+	return "", false
+}
+
+// [X2][F3] Issue 3 acceptance 2: a module that panics on every task is
+// restarted within its supervisor's intensity (protoactor's one-for-one,
+// 3 restarts), then stopped and poisoned; its tasks go to sys.error; Reset
+// brings it back and service resumes; no task is lost.
+func TestX2_RepeatedPanicsStopAndReset(t *testing.T) {
+	f := boot(t, stagesTree("one_for_one"), []string{"a", "b", "c"},
+		WithStrategy("stages", actor.NewOneForOneStrategy(3, time.Minute, decider(actor.RestartDirective))))
+	b := f.probes["b"]
+	b.set(func(*kernel.Ctx) kernel.Status { panic("broken") })
+	k := f.n.Kernel()
+	// One task: it fails, b restarts and the task is retried, three times;
+	// the fourth failure exceeds the intensity and stops b.
+	f.submit(b.typ, 0)
+	waitFor(t, "b stopped", func() bool { return !f.n.Running("b") && f.reports(task.Poisoned) == 1 })
+	if !k.Poisoned(b.typ) || b.inits.Load() != 4 || b.nr.Load() != 4 {
+		t.Fatalf("poisoned %v, b initialised %d times and ran %d times, want true, 4 (1 + 3 restarts), 4",
+			k.Poisoned(b.typ), b.inits.Load(), b.nr.Load())
+	}
+	const more = 10
+	for i := range more {
+		f.submit(b.typ, uint64(100+i))
+	}
+	waitFor(t, "POISONED reports", func() bool { return f.reports(task.Poisoned) == 1+more })
+	if b.nr.Load() != 4 {
+		t.Fatalf("a stopped module's handler ran: %d runs", b.nr.Load())
+	}
+	if !f.n.Running("a") || !f.n.Running("c") || f.probes["a"].inits.Load() != 1 {
+		t.Fatal("b's siblings were disturbed")
+	}
+	b.set(nil) // mended
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.n.Reset(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if k.Poisoned(b.typ) || !f.n.Running("b") || b.inits.Load() != 5 {
+		t.Fatalf("after Reset: poisoned %v running %v inits %d", k.Poisoned(b.typ), f.n.Running("b"), b.inits.Load())
+	}
+	f.submit(b.typ, 200)
+	waitFor(t, "service", func() bool { return b.ok.Load() == 1 })
+	r := f.halt()
+	if r.Stats.Errored != 1+more || r.Stats.Panics != 4 || r.Stats.Retried != 3 {
+		t.Fatalf("errored %d panics %d", r.Stats.Errored, r.Stats.Panics)
+	}
+}

@@ -1,0 +1,115 @@
+package actors
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/gmkernel/gmk/actors/supervise"
+)
+
+// entry is a node of the supervision tree — a module or a supervisor — and
+// outlives the actors that incarnate it: a restart in place keeps the actor,
+// a stop and respawn makes a new one under the same name.
+type entry struct {
+	name     string
+	module   bool
+	parent   *entry
+	children []*entry // supervisors: start order
+	restart  supervise.Restart
+	strategy actor.SupervisorStrategy // supervisors: the strategy (tapped at spawn)
+	gmk      *supervise.Strategy      // when it is GMK's own: children are Added in start order
+
+	mu       sync.Mutex
+	pid      *actor.PID
+	alive    bool
+	stopped  bool              // stopped since its last start: its types are poisoned
+	starts   int               // starts so far (first start and restarts)
+	bootErr  error             // Init failed on the first start
+	pending  map[*Failure]bool // reported, not resolved
+	restarts []*Failure        // resolved when the module starts again
+	up       chan struct{}     // closed at the next start; replaced after
+}
+
+// PID returns the current actor's PID (nil before the first spawn).
+func (e *entry) PID() *actor.PID {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.pid
+}
+
+// report hands r to the module actor; false when the actor is not running.
+func (e *entry) report(sys *actor.ActorSystem, r *Failure) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.alive || e.pid == nil {
+		return false
+	}
+	if e.pending == nil {
+		e.pending = map[*Failure]bool{}
+	}
+	e.pending[r] = true
+	sys.Root.Send(e.pid, r)
+	return true
+}
+
+func (e *entry) forget(r *Failure) {
+	e.mu.Lock()
+	delete(e.pending, r)
+	e.mu.Unlock()
+}
+
+// awaitStart keeps r until the module's next start (the Restart directive).
+func (e *entry) awaitStart(r *Failure) {
+	e.mu.Lock()
+	e.restarts = append(e.restarts, r)
+	e.mu.Unlock()
+}
+
+// started records a start and returns the failures waiting for it and
+// whether the module was stopped before (so its poison must be cleared).
+func (e *entry) started(pid *actor.PID) (waiting []*Failure, wasStopped bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.pid, e.alive, e.starts = pid, true, e.starts+1
+	wasStopped, e.stopped = e.stopped, false
+	waiting, e.restarts = e.restarts, nil
+	if e.up != nil {
+		close(e.up)
+		e.up = nil
+	}
+	return waiting, wasStopped
+}
+
+// stoppedNow records a stop and returns the failures to send to sys.error:
+// every pending one except those waiting for a restart.
+func (e *entry) stoppedNow() []*Failure {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.alive, e.stopped = false, true
+	var out []*Failure
+	for r := range e.pending {
+		if !slices.Contains(e.restarts, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// isAlive reports whether the entry's actor is running.
+func (e *entry) isAlive() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.alive
+}
+
+// nextStart returns a channel closed at the entry's next start.
+func (e *entry) nextStart() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.up == nil {
+		e.up = make(chan struct{})
+	}
+	return e.up
+}
