@@ -9,8 +9,8 @@ import (
 	"github.com/gmkernel/gmk/kernel"
 )
 
-// A one-module tree: the module's actor runs Init, a failing task is
-// retried after its supervisor restarted the module.
+// A one-module tree: the module's actor runs Init; a task whose handler
+// panics is retried after the supervisor restarted the module.
 func Example() {
 	inits := 0
 	config.Register("example.flaky", func(config.Params) (kernel.Module, error) {
@@ -20,7 +20,7 @@ func Example() {
 			Handlers: []kernel.Handler{{Type: 1, Fn: func(*kernel.Ctx) kernel.Status {
 				if !failed {
 					failed = true
-					return kernel.Fail // the supervisor restarts the module
+					panic("crash") // the supervisor restarts the module
 				}
 				return kernel.OK
 			}}},

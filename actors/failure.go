@@ -28,6 +28,7 @@ type Failure struct {
 	ticket uint64
 	origin *entry           // the module that failed
 	sup    actor.Supervisor // the module's own supervisor (resumes it after an escalation)
+	seen   atomic.Bool      // a strategy has it: its outcome comes from a tap
 	done   atomic.Bool
 }
 
@@ -61,8 +62,9 @@ func (n *Node) Decide(f *kernel.Failure) kernel.Decision {
 
 // resolve turns the directive's outcome for r into the kernel's decision,
 // once. Resume and Restart (after the re-Init) retry the task after the
-// kernel's backoff, unless it used up its retries (RETRY_LIMIT to
-// sys.error); Stop poisons (the module actor stopped).
+// kernel's backoff, unless it used up its retries: then it goes to the
+// channel's error handler or sys.error with its last status (the FAIL code
+// or PANICKED). Stop poisons (the module actor stopped).
 func (n *Node) resolve(r *Failure, a kernel.Action) {
 	if !r.done.CompareAndSwap(false, true) {
 		return
@@ -71,7 +73,7 @@ func (n *Node) resolve(r *Failure, a kernel.Action) {
 	d := kernel.Decision{Action: a}
 	switch {
 	case a == kernel.ActRetry && r.Retries >= n.retryLimit(r.Task.Type):
-		d = kernel.Decision{Action: kernel.ActError, Code: task.RetryLimit}
+		d = kernel.Decision{Action: kernel.ActError} // reported with its own status
 	case a == kernel.ActRetry:
 		d.Delay = kernel.BackoffDelay(n.cfg.Retry, r.Retries, rand.Uint64())
 	}
@@ -107,7 +109,12 @@ func (t tap) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, child *
 	if f.sup == nil {
 		f.sup = sup // the first supervisor to see it is the module's own
 	}
-	t.inner.HandleFailure(sys, &recorder{Supervisor: sup, f: f, child: child, n: t.n}, child, rs, reason, message)
+	f.seen.Store(true)
+	rec := &recorder{Supervisor: sup, f: f, child: child, n: t.n}
+	t.inner.HandleFailure(sys, rec, child, rs, reason, message)
+	if rec.stopped && !rec.escalated { // strategies stop synchronously
+		t.n.resolve(f, kernel.ActPoison)
+	}
 }
 
 // recorder is the actor.Supervisor a tapped strategy acts through: it
@@ -117,14 +124,30 @@ func (t tap) HandleFailure(sys *actor.ActorSystem, sup actor.Supervisor, child *
 //	Resume   → retry the task after backoff (resuming the module too when the
 //	           failure was escalated: protoactor leaves it suspended)
 //	Restart  → the module re-Inits when its actor starts again, then retry
-//	Stop     → the module actor stops: its types are poisoned, its pending
-//	           failures go to sys.error (entry.stopped)
-//	Escalate → the parent's tap sees the same Failure
+//	Stop     → the module actor stops: its types are poisoned, the task goes
+//	           to sys.error (POISONED); so do failures still in its mailbox
+//	Escalate → the parent's tap sees the same Failure and decides it, even
+//	           when the escalating strategy stopped the module first
 type recorder struct {
 	actor.Supervisor
-	f     *Failure
-	child *actor.PID
-	n     *Node
+	f         *Failure
+	child     *actor.PID
+	n         *Node
+	stopped   bool // the child was stopped (during HandleFailure)
+	escalated bool // and the failure went to the parent
+}
+
+// StopChildren stops the children one after another in the order given
+// (the strategies give reverse start order), each gone before the next is
+// told, so that Finis run in that order.
+func (r *recorder) StopChildren(pids ...*actor.PID) {
+	r.stopped = r.stopped || containsPID(pids, r.child)
+	r.inTurn(pids, (*entry).nextStop, r.Supervisor.StopChildren)
+}
+
+func (r *recorder) EscalateFailure(reason, message any) {
+	r.escalated = true
+	r.Supervisor.EscalateFailure(reason, message)
 }
 
 func (r *recorder) ResumeChildren(pids ...*actor.PID) {
@@ -145,22 +168,28 @@ func (r *recorder) RestartChildren(pids ...*actor.PID) {
 	if containsPID(pids, r.child) {
 		r.f.origin.awaitStart(r.f) // before the restart can begin
 	}
+	r.inTurn(pids, (*entry).nextStart, r.Supervisor.RestartChildren)
+}
+
+// inTurn applies do to each pid and waits for the event next returns
+// before it goes on to the next pid.
+func (r *recorder) inTurn(pids []*actor.PID, next func(*entry) <-chan struct{}, do func(...*actor.PID)) {
 	if len(pids) == 1 {
-		r.Supervisor.RestartChildren(pids...)
+		do(pids...)
 		return
 	}
 	for _, p := range pids {
 		e := r.n.entryOf(p)
 		if e == nil {
-			r.Supervisor.RestartChildren(p)
+			do(p)
 			continue
 		}
-		up := e.nextStart()
-		r.Supervisor.RestartChildren(p)
+		ev := next(e)
+		do(p)
 		select {
-		case <-up:
+		case <-ev:
 		case <-time.After(r.n.startWait):
-			r.n.log.Warn("restart did not finish in time", zap.String("child", e.name))
+			r.n.log.Warn("child did not stop or start in time", zap.String("child", e.name))
 		}
 	}
 }

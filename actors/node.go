@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/gmkernel/gmk/actors/config"
 	"github.com/gmkernel/gmk/actors/supervise"
 	"github.com/gmkernel/gmk/kernel"
+	"github.com/gmkernel/gmk/kernel/task"
 )
 
 // Node is a GMK kernel booted from a supervision tree: one actor per module
@@ -157,11 +159,45 @@ func (n *Node) add(parent, e *entry) {
 
 func strategyConfig(s *config.Supervisor) supervise.Config {
 	c := supervise.Config{Flags: supervise.Flags{Strategy: supervise.Kind(s.Strategy),
-		Intensity: s.MaxRestarts, Period: s.Within}}
+		Intensity: s.MaxRestarts, Period: s.Within}, Decider: DefaultDecider}
 	if b := s.Backoff; b.Max > 0 {
 		c.Backoff = &supervise.Backoff{Min: b.Min, Max: b.Max, Factor: b.RandomFactor, Reset: b.ResetAfter}
 	}
 	return c
+}
+
+// DefaultDecider is the directive of the config's GMK strategies: a panic or
+// a handler over its yield limit is a crash, and the module restarts; a FAIL
+// code is the task's own failure, and the task is retried (Resume) until its
+// retry limit, then reported to sys.error with its code. Other reasons
+// restart, as protoactor's default decider does.
+func DefaultDecider(reason any) actor.Directive {
+	if f, ok := reason.(*Failure); ok && f.Status != task.Panicked && f.Status != task.YieldLimit {
+		return actor.ResumeDirective
+	}
+	return actor.RestartDirective
+}
+
+// WriteTree writes the live supervision tree: each supervisor and module
+// with its actor's PID, or "stopped".
+func (n *Node) WriteTree(w io.Writer) {
+	var walk func(e *entry, depth int)
+	walk = func(e *entry, depth int) {
+		kind, state := "supervisor", "stopped"
+		if e.module {
+			kind = "module"
+		}
+		if p := e.PID(); p != nil && e.isAlive() {
+			state = p.Id
+		}
+		fmt.Fprintf(w, "%*s%s %s: %s\n", 2*depth, "", kind, e.name, state)
+		for _, c := range e.children {
+			walk(c, depth+1)
+		}
+	}
+	for _, c := range n.top.children {
+		walk(c, 0)
+	}
 }
 
 // start spawns the tree and waits for every module's first start.

@@ -36,8 +36,8 @@ func decider(d actor.Directive) actor.DeciderFunc {
 	}
 }
 
-// [X1][X2] The directive mapping, table-driven. Module b fails its first
-// task once (a FAIL code); the second run succeeds. For each strategy and
+// [X1][X2] The directive mapping, table-driven. Module b panics on its
+// first task once; the second run succeeds. For each strategy and
 // directive the test checks what was retried, which modules were
 // re-initialised (and in what order), what was poisoned and stopped.
 func TestX2_DirectiveMapping(t *testing.T) {
@@ -50,6 +50,7 @@ func TestX2_DirectiveMapping(t *testing.T) {
 		poisoned  bool     // b's types poisoned, task in sys.error as POISONED
 		reinit    []string // modules whose Init ran a second time
 		order     []string // required order of those second Inits (nil: any)
+		failCode  bool     // b returns a FAIL code instead of panicking
 	}{
 		{name: "protoactor one-for-one resume", override: actor.NewOneForOneStrategy(5, time.Minute, decider(actor.ResumeDirective)),
 			completed: true},
@@ -66,6 +67,7 @@ func TestX2_DirectiveMapping(t *testing.T) {
 		{name: "protoactor restarting", override: actor.NewRestartingStrategy(),
 			completed: true, reinit: []string{"b"}},
 		{name: "GMK one_for_one", strategy: "one_for_one", completed: true, reinit: []string{"b"}},
+		{name: "GMK decider: a FAIL code resumes", strategy: "one_for_all", failCode: true, completed: true},
 		{name: "GMK one_for_all", strategy: "one_for_all", completed: true, reinit: []string{"a", "b", "c"}, order: []string{"a", "b", "c"}},
 		{name: "GMK rest_for_one", strategy: "rest_for_one", completed: true, reinit: []string{"b", "c"}, order: []string{"b", "c"}},
 	} {
@@ -79,8 +81,11 @@ func TestX2_DirectiveMapping(t *testing.T) {
 			f := boot(t, stagesTree(strategy), []string{"a", "b", "c"}, opts...)
 			b := f.probes["b"]
 			b.set(func(c *kernel.Ctx) kernel.Status {
-				if c.Task().Meta0 == 1 && b.nr.Load() == 1 {
-					return kernel.FailCode(-42)
+				if b.nr.Load() == 1 {
+					if tc.failCode {
+						return kernel.FailCode(-42)
+					}
+					panic("first run")
 				}
 				return kernel.OK
 			})
@@ -192,5 +197,44 @@ func TestX2_RepeatedPanicsStopAndReset(t *testing.T) {
 	r := f.halt()
 	if r.Stats.Errored != 1+more || r.Stats.Panics != 4 || r.Stats.Retried != 3 {
 		t.Fatalf("errored %d panics %d", r.Stats.Errored, r.Stats.Panics)
+	}
+}
+
+// [X2] GMK's strategies over two levels (OTP intensity per supervisor,
+// escalation): b fails its first three runs of one task. "stages"
+// (one_for_one, at most 2 restarts) restarts b twice; the third failure
+// exceeds its intensity: it stops c, b, a (reverse start order) and
+// escalates; "root" restarts "stages", which starts a, b, c again in order;
+// the task is retried then and completes — never poisoned, never lost.
+func TestX2_IntensityEscalatesToParent(t *testing.T) {
+	tree := "  name: root\n  strategy: one_for_one\n  max_restarts: 5\n  within: 10s\n  children:\n" +
+		"    - supervisor:\n        name: stages\n        strategy: one_for_one\n        max_restarts: 2\n        within: 10s\n" +
+		"        children:\n          - module: a\n          - module: b\n          - module: c\n" +
+		"    - module: sink\n"
+	f := boot(t, tree, []string{"a", "b", "c"})
+	b := f.probes["b"]
+	b.set(func(*kernel.Ctx) kernel.Status {
+		if b.nr.Load() <= 3 {
+			panic("not yet")
+		}
+		return kernel.OK
+	})
+	before := len(f.log.list())
+	f.submit(b.typ, 7)
+	waitFor(t, "the task", func() bool { return b.ok.Load() == 1 })
+	waitFor(t, "the restarted subtree", func() bool { return f.probes["c"].inits.Load() == 2 })
+	events := f.log.list()[before:]
+	want := []string{"fini b", "init b", "fini b", "init b", // two restarts within the intensity
+		"fini c", "fini b", "fini a", // the third: stopped in reverse start order
+		"init a", "init b", "init c"} // root restarts stages: started in order
+	if !slices.Equal(events, want) {
+		t.Fatalf("lifecycle %v,\nwant %v", events, want)
+	}
+	if f.n.Kernel().Poisoned(b.typ) || f.reports(task.Poisoned) != 0 {
+		t.Fatal("the escalated failure poisoned the module")
+	}
+	r := f.halt()
+	if r.Stats.Retried != 3 || r.Stats.Panics != 3 || r.Stats.Errored != 0 {
+		t.Fatalf("retried %d panics %d errored %d, want 3 3 0", r.Stats.Retried, r.Stats.Panics, r.Stats.Errored)
 	}
 }

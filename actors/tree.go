@@ -30,6 +30,7 @@ type entry struct {
 	pending  map[*Failure]bool // reported, not resolved
 	restarts []*Failure        // resolved when the module starts again
 	up       chan struct{}     // closed at the next start; replaced after
+	down     chan struct{}     // closed at the next stop; replaced after
 }
 
 // PID returns the current actor's PID (nil before the first spawn).
@@ -83,14 +84,19 @@ func (e *entry) started(pid *actor.PID) (waiting []*Failure, wasStopped bool) {
 }
 
 // stoppedNow records a stop and returns the failures to send to sys.error:
-// every pending one except those waiting for a restart.
+// those no strategy has seen (still in the mailbox, which protoactor drops).
+// The others are decided by their taps, or wait for a restart.
 func (e *entry) stoppedNow() []*Failure {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.alive, e.stopped = false, true
+	if e.down != nil {
+		close(e.down)
+		e.down = nil
+	}
 	var out []*Failure
 	for r := range e.pending {
-		if !slices.Contains(e.restarts, r) {
+		if !r.seen.Load() && !slices.Contains(e.restarts, r) {
 			out = append(out, r)
 		}
 	}
@@ -102,6 +108,16 @@ func (e *entry) isAlive() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.alive
+}
+
+// nextStop returns a channel closed at the entry's next stop.
+func (e *entry) nextStop() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.down == nil {
+		e.down = make(chan struct{})
+	}
+	return e.down
 }
 
 // nextStart returns a channel closed at the entry's next start.
