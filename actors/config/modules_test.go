@@ -26,6 +26,7 @@ func transformModule(p Params) (kernel.Module, error) {
 	var cfg struct {
 		Upper       bool `yaml:"upper"`
 		RejectEvery int  `yaml:"reject_every"`
+		CrashAt     int  `yaml:"crash_at"`
 	}
 	if err := p.Decode(&cfg); err != nil {
 		return kernel.Module{}, err

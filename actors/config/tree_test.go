@@ -101,7 +101,7 @@ func TestX4_PipelineTree(t *testing.T) {
 	if mods[0].Version != "true 1000" {
 		t.Errorf("transform params reached the factory as %q", mods[0].Version)
 	}
-	if d := mods[1].Channels[0]; !d.Pin || d.Worker != 1 || d.Replay != 256 {
+	if d := mods[1].Channels[0]; !d.Pin || d.Worker != 1 || d.Replay != 4096 {
 		t.Errorf("store's declaration %+v", d)
 	}
 }
