@@ -33,6 +33,42 @@ func (k *Kernel) Chan(name string) (ChanID, error) {
 	return 0, fmt.Errorf("%w: %q", ErrChanUnknown, name)
 }
 
+// ChanPause pauses (paused true) or resumes the draining of subscription
+// sub of channel id, from any goroutine: flow control for a consumer that
+// is not a handler — a relay to an actor that fell behind. While paused, the
+// subscription's queue fills and emitters see the channel's full
+// behaviour (CHAN_FULL on a lossless channel, drop-slow on a lossy one).
+// Halt waits for a paused subscription's queue like any other (until its
+// context ends).
+func (k *Kernel) ChanPause(id ChanID, sub int, paused bool) error {
+	c := k.chans.Get(id)
+	if c == nil {
+		return fmt.Errorf("%w: %d", ErrChanUnknown, id)
+	}
+	s := c.Sub(sub)
+	if s == nil {
+		return fmt.Errorf("%w: %s has no subscriber %d", ErrChanUnknown, c.Name(), sub)
+	}
+	if s.Paused() == paused {
+		return nil
+	}
+	s.SetPaused(paused)
+	if !paused {
+		k.core.Idle.Wake(s.Home)
+	}
+	return nil
+}
+
+// ChanSpec returns the spec channel id was opened with (its sizes after
+// defaults).
+func (k *Kernel) ChanSpec(id ChanID) (ChanSpec, error) {
+	c := k.chans.Get(id)
+	if c == nil {
+		return ChanSpec{}, fmt.Errorf("%w: %d", ErrChanUnknown, id)
+	}
+	return c.Spec(), nil
+}
+
 // ChanClose closes a channel: emits fail with CHAN_CLOSED and queued
 // deliveries go to sys.dropped ([C3], [C9]). System channels cannot be closed.
 func (k *Kernel) ChanClose(id ChanID) error {

@@ -256,3 +256,62 @@ func TestX3_ChanSubscribeCatchAll(t *testing.T) {
 		}
 	}
 }
+
+// [C7][C10] ChanPause stops a subscription's draining from outside the
+// workers: the lossless queue fills and emitters get CHAN_FULL; resuming
+// delivers everything, in order.
+func TestC7_ChanPauseBackpressure(t *testing.T) {
+	const typ = 5
+	var got []uint64
+	var mu sync.Mutex
+	relay := Module{Name: "relay", Handlers: []Handler{{Type: AnyType, Fn: func(c *Ctx) Status {
+		mu.Lock()
+		got = append(got, c.Task().Meta0)
+		mu.Unlock()
+		return OK
+	}}}}
+	k := fxBoot(t, BootConfig{Workers: 2}, relay)
+	id, err := k.ChanOpen(ChanSpec{Name: "test.paused", Type: typ, Mode: P2P, Guarantee: Lossless, Slots: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := k.ChanSubscribe(id, "relay", AnyType)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.ChanPause(id, sub, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.ChanPause(id, sub+1, true); !errors.Is(err, ErrChanUnknown) {
+		t.Fatalf("pause of a missing subscriber: %v", err)
+	}
+	n := 0
+	for ; n < 1000; n++ {
+		if err := k.ChanEmit(id, Task{Type: typ, Meta0: uint64(n)}); err != nil {
+			if !errors.Is(err, ErrChanFull) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	if n == 1000 || n == 0 {
+		t.Fatalf("a paused subscription took %d tasks before CHAN_FULL", n)
+	}
+	time.Sleep(5 * time.Millisecond) // the workers had their chance to drain
+	mu.Lock()
+	early := len(got)
+	mu.Unlock()
+	if early != 0 {
+		t.Fatalf("%d deliveries ran while paused", early)
+	}
+	if err := k.ChanPause(id, sub, false); err != nil {
+		t.Fatal(err)
+	}
+	fxWait(t, "the deliveries", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == n })
+	checkIdentity(t, haltOK(t, k))
+	for i, v := range got {
+		if v != uint64(i) {
+			t.Fatalf("delivery %d carries %d", i, v)
+		}
+	}
+}

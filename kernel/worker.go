@@ -139,7 +139,7 @@ func (w *worker) gather() int {
 func (w *worker) drainSubs() {
 	for _, s := range *w.subs.Load() {
 		queued := s.Len()
-		if queued == 0 {
+		if queued == 0 || s.Paused() {
 			continue
 		}
 		if queued < lingerMin && w.lingered < lingerSpins {
@@ -302,7 +302,7 @@ func (w *worker) hasWork() bool {
 		return true
 	}
 	for _, s := range *w.subs.Load() {
-		if s.Len() == 0 {
+		if s.Len() == 0 || s.Paused() {
 			continue
 		}
 		outs := w.k.modules[w.k.handlers[s.Handler].mod].outs

@@ -33,7 +33,17 @@ type Sub struct {
 	// next numbers deliveries of a lossless P2P channel without replay at drain
 	// time: the queue is FIFO, so drain order is emit order. Home worker only.
 	next uint32
+	// paused stops the home worker from draining the queue (flow control
+	// from outside the workers: a relay whose consumer is slow). The queue
+	// fills, and emitters see the channel's full behaviour.
+	paused atomic.Bool
 }
+
+// SetPaused pauses or resumes draining; any goroutine.
+func (s *Sub) SetPaused(p bool) { s.paused.Store(p) }
+
+// Paused reports whether draining is paused.
+func (s *Sub) Paused() bool { return s.paused.Load() }
 
 // Channel returns the channel the subscription belongs to.
 func (s *Sub) Channel() *Channel { return s.ch }
