@@ -5,7 +5,8 @@ RACE    := -race
 TESTFLAGS ?=
 
 .PHONY: help lib test test-short test-notrace test-ring test-alloc test-sched test-chan \
-        test-module test-worker test-boot bench bench-micro verify run clean
+        test-module test-worker test-boot test-actors test-chans bench bench-micro verify proto \
+        run run-tree clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -48,6 +49,13 @@ test-worker: ## workers, yield, tracing, soak [Y1]-[Y4] [O1]-[O3]
 test-boot: ## boot, halt, config [K2] [K3]
 	$(GO) test $(RACE) $(TESTFLAGS) -run 'Test(K[0-9]|M2|C11|Tenant|Boot|Halt)|Example' ./kernel/
 
+test-actors: ## module actors, supervision mapping, OTP strategies, YAML tree [X1] [X2] [X4]
+	$(GO) test $(RACE) $(TESTFLAGS) ./actors/ ./actors/supervise/ ./actors/config/ ./examples/tree/
+
+test-chans: ## channel actors and wire messages [X3] (the remote test runs without -race)
+	$(GO) test $(RACE) $(TESTFLAGS) ./actors/wire/ ./actors/chans/
+	$(GO) test -count=1 $(TESTFLAGS) -run 'TestX3_Remote' ./actors/chans/
+
 bench: ## GMK vs Go channels vs protoactor-go, one run, ratio lines at the end
 	$(GO) run ./cmd/gmk-bench
 
@@ -55,14 +63,21 @@ bench-micro: ## go test benchmarks of every hot structure (and the notrace diffe
 	$(GO) test -run '^$$' -bench . -benchmem ./kernel/...
 	$(GO) test -run '^$$' -bench . -benchmem -tags gmk_notrace ./kernel/trace/
 
-verify: ## gofmt, go vet, go mod tidy diff
+verify: ## gofmt, go vet, go mod tidy diff, generated protobuf code up to date
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags gmk_notrace ./kernel/...
 	$(GO) mod tidy -diff
+	scripts/gen-proto.sh --check
+
+proto: ## regenerate the .pb.go files from the .proto files (installs protoc, protoc-gen-go when missing)
+	scripts/gen-proto.sh
 
 run: ## the example pipeline on the CPU kernel
 	$(GO) run ./examples/pipeline
+
+run-tree: ## the pipeline booted from its YAML supervision tree, under supervision
+	$(GO) run ./examples/tree
 
 clean: ## remove build and test caches of this module
 	$(GO) clean -testcache

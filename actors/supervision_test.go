@@ -9,10 +9,14 @@ package actors
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/gmkernel/gmk/kernel"
 	"github.com/gmkernel/gmk/kernel/task"
@@ -236,5 +240,30 @@ func TestX2_IntensityEscalatesToParent(t *testing.T) {
 	r := f.halt()
 	if r.Stats.Retried != 3 || r.Stats.Panics != 3 || r.Stats.Errored != 0 {
 		t.Fatalf("retried %d panics %d errored %d, want 3 3 0", r.Stats.Retried, r.Stats.Panics, r.Stats.Errored)
+	}
+}
+
+// protoactor's own log output (slog) goes through the node's zap logger,
+// named "protoactor": a module actor's failure is logged there, and only
+// there.
+func TestX2_ProtoactorLogsThroughZap(t *testing.T) {
+	core, logs := observer.New(zapcore.InfoLevel)
+	f := boot(t, stagesTree("one_for_one"), []string{"a", "b", "c"}, WithLogger(zap.New(core)))
+	b := f.probes["b"]
+	b.set(func(*kernel.Ctx) kernel.Status {
+		if b.nr.Load() == 1 {
+			panic("once")
+		}
+		return kernel.OK
+	})
+	f.submit(b.typ, 1)
+	waitFor(t, "the retried task", func() bool { return b.ok.Load() == 1 })
+	f.halt()
+	found := false
+	for _, e := range logs.All() {
+		found = found || (e.LoggerName == "protoactor" && strings.Contains(e.Message, "Recovering"))
+	}
+	if !found {
+		t.Fatalf("no protoactor log entry for the failure among %d entries", logs.Len())
 	}
 }
