@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/exp/zapslog"
 
+	"github.com/gmkernel/gmk/actors/chans"
 	"github.com/gmkernel/gmk/actors/config"
 	"github.com/gmkernel/gmk/actors/supervise"
 	"github.com/gmkernel/gmk/kernel"
@@ -32,6 +33,7 @@ type Node struct {
 	entries   map[string]*entry // modules and supervisors by name
 	modules   map[string]*entry // modules by name (read-only after Boot)
 	extra     []kernel.Module   // booted without an actor (WithModules)
+	chans     *chans.Channels   // channel actors (WithChannelActors), or nil
 	startWait time.Duration
 }
 
@@ -43,7 +45,13 @@ type options struct {
 	log        *zap.Logger
 	extra      []kernel.Module
 	kernel     func(*kernel.BootConfig)
+	chans      *chans.Config
 }
+
+// WithChannelActors gives every channel of the kernel a PID ([X3], package
+// chans): actors emit onto channels by Send and subscribe to them. The
+// relay module is booted with the node; Channels returns the actors.
+func WithChannelActors(c chans.Config) Option { return func(o *options) { o.chans = &c } }
 
 // WithStrategy makes the named supervisor use s — any protoactor
 // SupervisorStrategy, such as actor.NewOneForOneStrategy or
@@ -99,6 +107,9 @@ func Boot(sys *actor.ActorSystem, t *config.Tree, opts ...Option) (*Node, error)
 			return nil, fmt.Errorf("%w: WithStrategy: no supervisor %q", kernel.ErrConfig, name)
 		}
 	}
+	if o.chans != nil {
+		o.extra = append(o.extra, chans.Module())
+	}
 	cfg := t.BootConfig()
 	if o.kernel != nil {
 		o.kernel(&cfg)
@@ -119,6 +130,11 @@ func Boot(sys *actor.ActorSystem, t *config.Tree, opts ...Option) (*Node, error)
 	}
 	if err := n.start(); err != nil {
 		return nil, n.abort(err)
+	}
+	if o.chans != nil {
+		if n.chans, err = chans.Start(n.sys, n.k, *o.chans); err != nil {
+			return nil, n.abort(err)
+		}
 	}
 	return n, nil
 }
@@ -239,6 +255,9 @@ func (n *Node) abort(err error) error {
 // Kernel returns the node's kernel.
 func (n *Node) Kernel() *kernel.Kernel { return n.k }
 
+// Channels returns the channel actors (nil without WithChannelActors).
+func (n *Node) Channels() *chans.Channels { return n.chans }
+
 // System returns the ActorSystem the tree lives in.
 func (n *Node) System() *actor.ActorSystem { return n.sys }
 
@@ -307,11 +326,14 @@ func (n *Node) Reset(ctx context.Context, name string) error {
 	}
 }
 
-// Halt halts the kernel (see kernel.Halt: it drains, and failures waiting
+// Halt stops the channel actors, halts the kernel (see kernel.Halt: it drains, and failures waiting
 // for a directive are still decided while the actors run), then stops the
 // tree — each supervisor stops its children in reverse start order, each
 // module actor runs Fini — and the actor system when Boot created it.
 func (n *Node) Halt(ctx context.Context) error {
+	if n.chans != nil {
+		n.chans.Stop()
+	}
 	err := n.k.Halt(ctx)
 	n.stopTree()
 	for i := len(n.extra) - 1; i >= 0; i-- {
