@@ -76,7 +76,7 @@ func (k *Kernel) ChanClose(id ChanID) error {
 	if c == nil {
 		return fmt.Errorf("%w: %d", ErrChanUnknown, id)
 	}
-	if k.isSysChan(id) {
+	if k.isSysChan(id) || c == k.sysTick {
 		return fmt.Errorf("gmk: %s cannot be closed", c.Name())
 	}
 	c.Close()
@@ -126,6 +126,14 @@ func (k *Kernel) ChanEmitBatch(id ChanID, ts []Task) (int, error) {
 			}
 			return n, err
 		}
+	}
+	if k.detChan(c) {
+		for i := range ts {
+			if err := k.detPut(&ts[i], id, false); err != nil {
+				return i, err
+			}
+		}
+		return len(ts), nil
 	}
 	st, n, d := c.EmitBatch(&k.extEm, ts)
 	if d > 0 {
@@ -177,6 +185,9 @@ func (k *Kernel) chanEmit(sh *metrics.Shard, em *channel.Emitter, w *worker, id 
 	}
 	if err := k.checkTask(t); err != nil {
 		return err
+	}
+	if k.det != nil && k.detChan(c) {
+		return k.detChanEmit(w, c, t)
 	}
 	st, n := c.Emit(em, t)
 	if n > 0 {
@@ -231,6 +242,9 @@ func (k *Kernel) subscribeSub(id ChanID, mod int32, handlerType uint32, home int
 	slot := k.handlerSlot(mod, handlerType)
 	if slot < 0 {
 		return nil, fmt.Errorf("%w: module %s has no handler for type %d (channel %s)", ErrChanTypeMismatch, k.modName(mod), handlerType, c.Name())
+	}
+	if (k.detChan(c) || (k.det != nil && c == k.sysTick)) && !k.handlers[slot].det && !onError {
+		return nil, fmt.Errorf("%w: module %s subscribes to %s with a handler not registered DETERMINISTIC", ErrNotDeterministic, k.modName(mod), c.Name())
 	}
 	if home < 0 {
 		home = int(k.nextHome.Add(1)-1) % len(k.workers)

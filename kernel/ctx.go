@@ -22,6 +22,7 @@ type Ctx struct {
 	full    *channel.Channel // the lossless channel of the last CHAN_FULL (backpressure hold)
 	armed   bool             // the budget clock started at the first yield point
 	start   int64            // kernel clock at the first yield point
+	det     bool             // running a task of the deterministic lane (det.go)
 }
 
 func (c *Ctx) begin(t *Task, mod int32, sub *channel.Sub) {
@@ -53,6 +54,9 @@ func (c *Ctx) Tenant() int {
 
 // Tick returns the current logical tick (wall-clock ticks of BootConfig.Tick).
 func (c *Ctx) Tick() uint64 {
+	if c.det {
+		return c.k.det.tick // the logical tick of the deterministic lane
+	}
 	if c.w == nil {
 		return uint64(c.k.clock() / int64(c.k.cfg.Tick))
 	}
@@ -69,6 +73,12 @@ func (c *Ctx) Emit(t Task) error {
 	k := c.k
 	if err := k.checkTask(&t); err != nil {
 		return err
+	}
+	if k.isDet(&t) {
+		if c.det {
+			return c.w.detEmit(&t) // runs at the next tick
+		}
+		return k.detPut(&t, 0, c.w == nil)
 	}
 	t.Flags &^= task.ChannelMsg
 	t.Channel, t.YieldCount, t.Aux = 0, 0, 0

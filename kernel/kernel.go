@@ -59,6 +59,8 @@ type Kernel struct {
 	userMu     sync.Mutex
 	userNames  map[string]int
 	deferred   deferrals // failures waiting for a supervisor's decision (deferred.go)
+	det        *detLane  // the deterministic lane, nil without deterministic types (det.go)
+	sysTick    *channel.Channel
 }
 
 const (
@@ -80,6 +82,7 @@ type handlerEntry struct {
 	fn  HandlerFunc
 	mod int32
 	typ uint32
+	det bool // registered DETERMINISTIC
 }
 
 type modState struct {
@@ -119,6 +122,13 @@ func Boot(cfg BootConfig, modules ...Module) (*Kernel, error) {
 	k.deferred.on = !builtin
 	k.ext = extEnv{k: k}
 	k.extEm = channel.Emitter{Worker: -1, Stats: k.chanStats, Env: &k.ext}
+	for _, ti := range cfg.Types {
+		if ti.Deterministic {
+			k.det = &detLane{h: fnvOffset}
+			k.det.hash.Store(fnvOffset)
+			break
+		}
+	}
 	if err := k.register(modules); err != nil {
 		return nil, err
 	}
@@ -157,6 +167,9 @@ func (k *Kernel) buildWorkers() {
 	for i := range k.workers {
 		k.workers[i] = newWorker(k, i, locals[i], tr[i*per:(i+1)*per])
 	}
+	if k.det != nil {
+		k.workers[0].det = k.det
+	}
 }
 
 func uniq(ts []uint32) []uint32 {
@@ -192,6 +205,9 @@ func (k *Kernel) Submit(t Task) error {
 	if !ok {
 		return ErrClosed
 	}
+	if k.isDet(&t) {
+		return k.detPut(&t, 0, true)
+	}
 	t.Flags &^= task.ChannelMsg
 	t.Channel, t.YieldCount, t.Aux = 0, 0, 0
 	if !k.core.Submit(&t) {
@@ -220,6 +236,9 @@ func (k *Kernel) SubmitBatch(ts []Task) (int, error) {
 	defer g.Add(-1)
 	if !ok {
 		return 0, ErrClosed
+	}
+	if k.det != nil && k.isDet(&ts[0]) {
+		return k.detPutBatch(ts) // one tick's inputs, atomically
 	}
 	n := k.core.SubmitBatch(ts)
 	if n < len(ts) {
@@ -325,6 +344,9 @@ func (k *Kernel) pending() int {
 	for _, w := range k.workers {
 		n += int(w.lqDepth.Load() + w.evqDepth.Load())
 	}
+	if k.det != nil {
+		n += int(k.det.count.Load())
+	}
 	return n + int(k.deferred.count.Load())
 }
 
@@ -345,6 +367,7 @@ func (k *Kernel) accountQueued() uint64 {
 		w.drainHeld(release)
 	}
 	k.drainDeferred(release)
+	k.drainDet(release)
 	var buf [64]Task
 	for _, c := range k.chans.All() {
 		subs := append([]*channel.Sub{c.Sub(channel.ErrorSub)}, c.Subs()...)

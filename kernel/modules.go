@@ -60,16 +60,19 @@ func (k *Kernel) registerHandlers(m Module, idx int32) error {
 				return fmt.Errorf("%w: module %s registers two catch-all handlers", ErrConfig, m.Name)
 			}
 			seen[h.Type] = true
-			k.handlers = append(k.handlers, handlerEntry{fn: h.Fn, mod: idx, typ: h.Type})
+			k.handlers = append(k.handlers, handlerEntry{fn: h.Fn, mod: idx, typ: h.Type, det: h.Flags&DetHandler != 0})
 			continue
 		case int(h.Type) >= k.cfg.MaxTypes:
 			return fmt.Errorf("%w: module %s: handler type %d not below max types %d", ErrConfig, m.Name, h.Type, k.cfg.MaxTypes)
 		case seen[h.Type]:
 			return fmt.Errorf("%w: module %s registers type %d twice", ErrConfig, m.Name, h.Type)
+		case k.types[h.Type].info.Deterministic && h.Flags&DetHandler == 0:
+			return fmt.Errorf("%w: module %s: type %d is deterministic, its handler must be registered DETERMINISTIC ([D1]): %w",
+				ErrConfig, m.Name, h.Type, ErrNotDeterministic)
 		}
 		seen[h.Type] = true
 		slot := int32(len(k.handlers))
-		k.handlers = append(k.handlers, handlerEntry{fn: h.Fn, mod: idx, typ: h.Type})
+		k.handlers = append(k.handlers, handlerEntry{fn: h.Fn, mod: idx, typ: h.Type, det: h.Flags&DetHandler != 0})
 		if k.types[h.Type].slot < 0 {
 			k.types[h.Type].slot = slot // the first module in boot order takes direct dispatch
 		}
@@ -157,15 +160,22 @@ func (k *Kernel) checkChannel(name string, ds []declRef) error {
 // the consumers.
 func (k *Kernel) wire() error {
 	var err error
-	for _, n := range []string{SysError, SysDropped} {
-		c, _, e := k.chans.Open(channel.Spec{Name: n, Type: channel.AnyType, Mode: channel.FanOut, Guarantee: channel.Lossy})
+	for _, n := range []string{SysError, SysDropped, SysTick} {
+		g := channel.Lossy
+		if n == SysTick {
+			g = channel.Lossless
+		}
+		c, _, e := k.chans.Open(channel.Spec{Name: n, Type: channel.AnyType, Mode: channel.FanOut, Guarantee: g})
 		if e != nil {
 			return e
 		}
-		if n == SysError {
+		switch n {
+		case SysError:
 			k.sysError = c
-		} else {
+		case SysDropped:
 			k.sysDropped = c
+		default:
+			k.sysTick = c
 		}
 	}
 	homes := map[int32]int{} // module → home worker of its first subscription

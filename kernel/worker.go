@@ -42,6 +42,7 @@ type worker struct {
 
 	held  []heldQ // tasks waiting for room on a full channel (held.go)
 	nheld int
+	det   *detLane // worker 0 runs the deterministic lane (det.go); nil elsewhere
 
 	wakes    atomic.Uint64 // incremented on every unpark (Halt's quiescence check)
 	lqDepth  atomic.Int64  // published at park
@@ -73,12 +74,20 @@ func (w *worker) run() {
 	defer w.timer.Stop()
 	idle := 0
 	for !w.k.stopping() {
+		ran := 0
+		if w.det != nil {
+			ran = w.runDet() // a batch of the lane, then the worker's other work
+		}
 		if n := w.gather(); n > 0 {
 			idle = 0
 			w.dispatch(w.batch[:n])
 			if w.iter&(flushEvery-1) == 0 {
 				w.flush()
 			}
+			continue
+		}
+		if ran > 0 {
+			idle = 0
 			continue
 		}
 		if idle++; idle < w.k.cfg.Spin {
@@ -298,7 +307,8 @@ func (w *worker) park() {
 }
 
 func (w *worker) hasWork() bool {
-	if w.l.LQ.Len() > 0 || w.k.core.SharedLen() > 0 || (w.nheld > 0 && w.heldReady()) || w.k.deferred.ready.Load() != 0 {
+	if w.l.LQ.Len() > 0 || w.k.core.SharedLen() > 0 || (w.nheld > 0 && w.heldReady()) || w.k.deferred.ready.Load() != 0 ||
+		(w.det != nil && w.det.detWork()) {
 		return true
 	}
 	for _, s := range *w.subs.Load() {
