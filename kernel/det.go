@@ -55,13 +55,13 @@ type detIn struct {
 }
 
 type detLane struct {
-	mu    sync.Mutex
-	inbox []detIn      // from outside the runner, arrival order
-	nIn   atomic.Int64 // len(inbox)
-	count atomic.Int64 // tasks in the lane (pending and Halt's accounting)
-	hash  atomic.Uint64
-	ticks atomic.Uint64
-	runs  atomic.Uint64 // tasks run
+	mu                sync.Mutex
+	inbox             []detIn      // from outside the runner, arrival order
+	nIn               atomic.Int64 // len(inbox)
+	count             atomic.Int64 // tasks in the lane (pending and Halt's accounting)
+	hash              atomic.Uint64
+	ticks             atomic.Uint64
+	runs              atomic.Uint64 // tasks run
 	tickNS, maxTickNS atomic.Int64
 
 	// Owned by worker 0 (the runner).
