@@ -6,7 +6,7 @@ TESTFLAGS ?=
 
 .PHONY: help lib test test-short test-notrace test-ring test-alloc test-sched test-chan \
         test-module test-worker test-boot test-actors test-chans bench bench-micro verify proto \
-        run run-tree clean
+        run run-tree run-sim test-det clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -49,6 +49,9 @@ test-worker: ## workers, yield, tracing, soak [Y1]-[Y4] [O1]-[O3]
 test-boot: ## boot, halt, config [K2] [K3]
 	$(GO) test $(RACE) $(TESTFLAGS) -run 'Test(K[0-9]|M2|C11|Tenant|Boot|Halt)|Example' ./kernel/
 
+test-det: ## the deterministic lane [D1] [D2] and the simulation
+	$(GO) test $(RACE) $(TESTFLAGS) -run 'TestD[0-9]' ./kernel/ ./examples/sim/
+
 test-actors: ## module actors, supervision mapping, OTP strategies, YAML tree [X1] [X2] [X4]
 	$(GO) test $(RACE) $(TESTFLAGS) ./actors/ ./actors/supervise/ ./actors/config/ ./examples/tree/
 
@@ -78,6 +81,9 @@ run: ## the example pipeline on the CPU kernel
 
 run-tree: ## the pipeline booted from its YAML supervision tree, under supervision
 	$(GO) run ./examples/tree
+
+run-sim: ## the deterministic simulation: same output and trace hash for any worker count
+	$(GO) run ./examples/sim
 
 clean: ## remove build and test caches of this module
 	$(GO) clean -testcache

@@ -31,8 +31,9 @@ import (
 // tick. A deterministic RETRY or YIELD runs again at the next tick; other
 // failures go to sys.error without a supervisor (whose timing is not
 // deterministic). Every task the lane runs updates the trace hash
-// (TraceHash) with its tick, type, seq, status and arguments — never with
-// wall time, a worker id or a payload handle.
+// (TraceHash) with its tick, type, seq, status and arguments (Meta0, Meta1,
+// the payload's bytes) — never with wall time, a worker id or a payload
+// handle.
 //
 // Inputs from outside the lane are deterministic when they are: a tick's
 // inputs submitted with one SubmitBatch (they reach the same tick), or
@@ -377,6 +378,11 @@ func (w *worker) runDetTask(t *Task) {
 		return
 	}
 	h := &k.handlers[slot]
+	if t.Payload != 0 { // the arguments include the payload's bytes, as the handler got them
+		if p, err := k.arena.Bytes(alloc.Handle(t.Payload), int(t.PayloadLen)); err == nil {
+			d.h = fnvBytes(d.h, p)
+		}
+	}
 	w.ctx.begin(t, h.mod, sub)
 	w.ctx.det = true
 	st := w.call(h.fn)
@@ -431,6 +437,14 @@ const (
 	fnvOffset = 14695981039346656037
 	fnvPrime  = 1099511628211
 )
+
+func fnvBytes(h uint64, p []byte) uint64 {
+	for _, b := range p {
+		h ^= uint64(b)
+		h *= fnvPrime
+	}
+	return h
+}
 
 func fnvTask(h, tick uint64, t *Task, st Status) uint64 {
 	for _, v := range [...]uint64{tick, uint64(t.Type), uint64(t.Seq), uint64(int64(st)), t.Meta0, t.Meta1,
