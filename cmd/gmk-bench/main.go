@@ -37,6 +37,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	count := fs.Int("count", bench.DefaultCount, "repetitions per implementation; the median is reported")
 	benchtime := fs.String("benchtime", bench.DefaultBenchtime, "time per repetition (e.g. 300ms) or a task count (e.g. 100000x)")
 	quiet := fs.Bool("q", false, "no progress lines on stderr")
+	det := fs.Bool("det", false, "measure the determinism overhead also when -cases is given (it runs by default)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -50,9 +51,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, machineLine())
 	fmt.Fprintf(stdout, "# count=%d benchtime=%s\n", *count, *benchtime)
-	if err := bench.Run(stdout, splitList(*cases), opts); err != nil {
+	list := splitList(*cases)
+	if err := bench.Run(stdout, list, opts); err != nil {
 		fmt.Fprintln(stderr, "gmk-bench:", err)
 		return 1
+	}
+	if len(list) == 0 || *det {
+		if _, err := bench.DetOverhead(stdout, *count); err != nil {
+			fmt.Fprintln(stderr, "gmk-bench:", err)
+			return 1
+		}
 	}
 	return 0
 }
