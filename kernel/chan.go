@@ -221,6 +221,7 @@ func (k *Kernel) checkTask(t *Task) error {
 	if int(t.Type) >= k.cfg.MaxTypes {
 		return fmt.Errorf("%w: type %d not below %d", ErrUnknownType, t.Type, k.cfg.MaxTypes)
 	}
+	t.Flags &^= task.Snapshotted // the runtime's: a copy of a snapshotted task is a new task
 	return nil
 }
 

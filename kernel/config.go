@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"time"
 
@@ -55,8 +56,12 @@ type BootConfig struct {
 	// the actor layer's module actors ([X1]) — which calls InitModule and
 	// FiniModule; Boot and Halt then call neither.
 	ExternalLifecycle bool
-	Logger            *zap.Logger  // default: no logging
-	Clock             func() int64 // monotonic ns; default time since boot (tests inject)
+
+	// Journal receives the key of every snapshotted task that ends ([F5],
+	// Kernel.Snapshot); nil keeps no journal. Writes are serialised.
+	Journal io.Writer
+	Logger  *zap.Logger  // default: no logging
+	Clock   func() int64 // monotonic ns; default time since boot (tests inject)
 }
 
 // Kernel roles ([K3]).

@@ -378,6 +378,9 @@ func (w *worker) runDetTask(t *Task) {
 		return
 	}
 	h := &k.handlers[slot]
+	if t.Flags&task.Snapshotted != 0 {
+		k.snapStart(t)
+	}
 	if t.Payload != 0 { // the arguments include the payload's bytes, as the handler got them
 		if p, err := k.arena.Bytes(alloc.Handle(t.Payload), int(t.PayloadLen)); err == nil {
 			d.h = fnvBytes(d.h, p)

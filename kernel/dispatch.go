@@ -61,6 +61,9 @@ func (w *worker) runTask(t *Task) {
 		return
 	}
 	h := &k.handlers[slot]
+	if t.Flags&task.Snapshotted != 0 {
+		k.snapStart(t)
+	}
 	traced := trace.Enabled && w.traceTask(t, h.mod)
 	if traced {
 		w.trace(trace.TaskStart, t, uint64(t.Seq), uint64(w.id))
@@ -95,6 +98,9 @@ func (w *worker) call(fn HandlerFunc) (st Status) {
 
 func (w *worker) complete(t *Task, sub *channel.Sub) {
 	k := w.k
+	if t.Flags&task.Snapshotted != 0 {
+		k.snapEnd(t)
+	}
 	sh := w.l.Shard
 	sh.Add(k.layout.tenOK+int(t.Tenant), 1) // Stats.Completed sums these
 	if sub == nil || !k.isSysSub(sub) {     // a handled report is not a success of its type
@@ -211,6 +217,10 @@ func (w *worker) retry(t *Task, delay int64, sub *channel.Sub) {
 // task came from a channel that has one, else sys.error.
 func (w *worker) toError(t *Task, code Status, sub *channel.Sub) {
 	k := w.k
+	if t.Flags&task.Snapshotted != 0 {
+		k.snapEnd(t)
+		t.Flags &^= task.Snapshotted // the report is a new task
+	}
 	if sub != nil && sub.Index() != channel.ErrorSub && !k.isSysSub(sub) &&
 		sub.Channel().DeliverError(&w.em, t, code) {
 		return
@@ -229,6 +239,10 @@ func (w *worker) toError(t *Task, code Status, sub *channel.Sub) {
 // drop routes an undeliverable task to sys.dropped ([M3], [C9]).
 func (w *worker) drop(t *Task, code Status) {
 	k := w.k
+	if t.Flags&task.Snapshotted != 0 {
+		k.snapEnd(t)
+		t.Flags &^= task.Snapshotted
+	}
 	w.l.Shard.Add(cDropped, 1)
 	if trace.Enabled && w.traceEvent(trace.ChanDrop, 0, t) {
 		w.trace(trace.ChanDrop, t, uint64(int64(code)), uint64(t.ChannelID()))

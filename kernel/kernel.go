@@ -60,6 +60,9 @@ type Kernel struct {
 	userNames  map[string]int
 	deferred   deferrals // failures waiting for a supervisor's decision (deferred.go)
 	det        *detLane  // the deterministic lane, nil without deterministic types (det.go)
+	snap       snapState // keys and journal of snapshotted tasks (snapshot.go)
+	snapMu     sync.Mutex
+	world      world // stops workers and producers for a snapshot (replay.go)
 	sysTick    *channel.Channel
 }
 
@@ -114,6 +117,7 @@ func Boot(cfg BootConfig, modules ...Module) (*Kernel, error) {
 		start := time.Now()
 		k.clock = func() int64 { return int64(time.Since(start)) }
 	}
+	k.snap.journal = cfg.Journal
 	k.sup = cfg.Supervisor
 	if k.sup == nil {
 		k.sup = &Backoff{Policy: cfg.Retry, Limits: k.retryLimitOf}
@@ -392,6 +396,11 @@ func (k *Kernel) accountQueued() uint64 {
 // misses a task pushed behind its back. ok is false once Halt began.
 func (k *Kernel) enter(p unsafe.Pointer) (g *atomic.Int64, ok bool) {
 	g = k.submitting.enter(p)
+	for k.world.req.Load() { // a snapshot stops the world: wait outside the gate
+		g.Add(-1)
+		k.waitWorld()
+		g = k.submitting.enter(p)
+	}
 	return g, k.state.Load() == stateRunning
 }
 

@@ -74,6 +74,10 @@ func (w *worker) run() {
 	defer w.timer.Stop()
 	idle := 0
 	for !w.k.stopping() {
+		if w.k.world.req.Load() {
+			w.pauseForWorld() // a snapshot (replay.go)
+			continue
+		}
 		ran := 0
 		if w.det != nil {
 			ran = w.runDet() // a batch of the lane, then the worker's other work

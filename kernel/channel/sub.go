@@ -153,3 +153,7 @@ func (c *Channel) DeliverError(e *Emitter, t *task.Task, code task.Status) bool 
 	e.Env.Wake(s.Home)
 	return true
 }
+
+// Each calls fn for every queued delivery, oldest first; for a quiescent
+// subscription only (no emit or drain meanwhile).
+func (s *Sub) Each(fn func(t *task.Task)) { s.q.Each(fn) }

@@ -64,3 +64,21 @@ func hasPointers(t reflect.Type) bool {
 
 // bitLen returns the number of bits needed to represent n.
 func bitLen(n uintptr) int { return bits.Len64(uint64(n)) }
+
+// Each calls fn with a pointer to every queued element, oldest first. It is
+// for a quiescent ring only — no Push or Pop may run meanwhile (a kernel
+// snapshot stops every producer and consumer first); fn may change the
+// elements in place.
+func (r *MPMC[T]) Each(fn func(*T)) {
+	for p := r.head.Load(); p != r.tail.Load(); p++ {
+		fn(&r.cells[p&r.mask].val)
+	}
+}
+
+// Each calls fn with a pointer to every queued element, oldest first; for a
+// quiescent ring only (see MPMC.Each).
+func (r *MPSC[T]) Each(fn func(*T)) {
+	for p := r.head.Load(); p != r.tail.Load(); p++ {
+		fn(&r.cells[p&r.mask].val)
+	}
+}

@@ -254,3 +254,20 @@ func (c *Core) DrainShared(fn func(t *task.Task)) {
 		}
 	}
 }
+
+// EachShared calls fn for every task in the shared queues (RQ or GRQ, and
+// the overflow queue); for a quiescent core only (no push or pop meanwhile).
+func (c *Core) EachShared(fn func(t *task.Task)) {
+	if c.grq != nil {
+		for i := range c.grq.buckets {
+			for _, r := range c.grq.buckets[i].rings {
+				r.Each(fn)
+			}
+		}
+	} else {
+		for _, r := range c.rq.sub {
+			r.Each(fn)
+		}
+	}
+	c.overflow.Each(fn)
+}

@@ -150,3 +150,11 @@ func (q *EVQ[T]) down(i int, e event[T]) {
 	}
 	h[i] = e
 }
+
+// Each calls fn for every queued event, in no particular order (owner, or
+// a quiescent EVQ).
+func (q *EVQ[T]) Each(fn func(due int64, v T)) {
+	for _, e := range q.heap {
+		fn(e.due, e.v)
+	}
+}

@@ -88,3 +88,11 @@ func (q *LQ) Drain(fn func(t *task.Task)) {
 		q.head++
 	}
 }
+
+// Each calls fn for every queued task, oldest first (owner, or a quiescent
+// LQ).
+func (q *LQ) Each(fn func(t *task.Task)) {
+	for p := q.head; p != q.tail; p++ {
+		fn(&q.buf[p&q.mask])
+	}
+}

@@ -36,6 +36,7 @@ const (
 	EmitTrace     Flags = 1 << 4 // always traced
 	ChannelMsg    Flags = 1 << 5 // set by the runtime on channel delivery
 	Redelivered   Flags = 1 << 6 // set by the runtime on a re-delivery after a lost member
+	Snapshotted   Flags = 1 << 7 // set by the runtime: the task is in a snapshot ([F5]); its end is journaled
 )
 
 // NumPriorities is the number of priority levels.
