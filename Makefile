@@ -6,7 +6,7 @@ TESTFLAGS ?=
 
 .PHONY: help lib test test-short test-notrace test-ring test-alloc test-sched test-chan \
         test-module test-worker test-boot test-actors test-chans bench bench-micro verify proto \
-        run run-tree run-sim test-det clean
+        run run-tree run-sim test-det test-bridge clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -52,6 +52,9 @@ test-boot: ## boot, halt, config [K2] [K3]
 test-det: ## the deterministic lane [D1] [D2] and the simulation
 	$(GO) test $(RACE) $(TESTFLAGS) -run 'TestD[0-9]' ./kernel/ ./examples/sim/
 
+test-bridge: ## bridge ring ABI (Go against the C header), transports, batching [B1]-[B4]
+	$(GO) test $(RACE) $(TESTFLAGS) ./bridge/... ./cmd/gmk-bridge-bench/
+
 test-actors: ## module actors, supervision mapping, OTP strategies, YAML tree [X1] [X2] [X4]
 	$(GO) test $(RACE) $(TESTFLAGS) ./actors/ ./actors/supervise/ ./actors/config/ ./examples/tree/
 
@@ -59,8 +62,9 @@ test-chans: ## channel actors and wire messages [X3] (the remote test runs witho
 	$(GO) test $(RACE) $(TESTFLAGS) ./actors/wire/ ./actors/chans/
 	$(GO) test -count=1 $(TESTFLAGS) -run 'TestX3_Remote' ./actors/chans/
 
-bench: ## GMK vs Go channels vs protoactor-go, one run, ratio lines at the end
+bench: ## GMK vs Go channels vs protoactor-go, one run, ratio lines; determinism overhead; bridge throughput
 	$(GO) run ./cmd/gmk-bench
+	$(GO) run ./cmd/gmk-bridge-bench
 
 bench-micro: ## go test benchmarks of every hot structure (and the notrace difference)
 	$(GO) test -run '^$$' -bench . -benchmem ./kernel/...

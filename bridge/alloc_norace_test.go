@@ -1,0 +1,43 @@
+//go:build !race
+
+package bridge
+
+import "testing"
+
+// TestB2_NoAllocPerTask: staging, publishing, peeking and releasing — inline
+// and with a payload — and the Batcher's Add and Poll allocate nothing
+// (DESIGN.md performance rules). Not under -race, which changes allocation.
+func TestB2_NoAllocPerTask(t *testing.T) {
+	a, b := newMem(t, Config{Capacity: 64, Staging: 64 << 10})
+	in, p := withPayload(1, 4096)
+	dst := make([]Msg, 8)
+	if n := testing.AllocsPerRun(1000, func() {
+		tk := inline(0)
+		a.tx.Stage(&tk, nil)
+		a.tx.Stage(&in, p)
+		a.tx.Publish()
+		b.rx.Peek(dst)
+		b.rx.Release()
+	}); n != 0 {
+		t.Fatalf("ring round trip: %v allocs, want 0", n)
+	}
+	tx, _ := NewBatcher(a, BatchConfig{Size: 4})
+	rx, _ := NewBatcher(b, BatchConfig{Size: 4})
+	var sum uint64
+	fn := func(ms []Msg) {
+		for i := range ms {
+			sum += ms[i].Task.Meta0
+		}
+	}
+	if n := testing.AllocsPerRun(1000, func() {
+		for range 4 {
+			tx.Add(&in, p)
+		}
+		rx.Poll(fn)
+	}); n != 0 {
+		t.Fatalf("Batcher round trip: %v allocs, want 0", n)
+	}
+	if sum == 0 {
+		t.Fatal("Poll saw nothing")
+	}
+}

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestRunMem runs a tiny in-memory measurement and checks the output shape.
+func TestRunMem(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"-transports", "mem", "-batches", "1,8", "-payloads", "inline", "-tasks", "1000", "-count", "1"}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "bridge mem batch=1 inline ") ||
+		!strings.HasSuffix(lines[1], "transfers_per_task=0.125") {
+		t.Fatalf("output:\n%s", out.String())
+	}
+}
+
+// TestRunBadFlags: bad input exits 2 with a message, nothing measured.
+func TestRunBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"-batches", "x"}, {"-nope"}} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != 2 || errb.Len() == 0 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errb.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"-transports", "tcp"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "unknown transport") {
+		t.Errorf("unknown transport: exit %d, stderr %q", code, errb.String())
+	}
+}
