@@ -6,7 +6,7 @@ TESTFLAGS ?=
 
 .PHONY: help lib test test-short test-notrace test-ring test-alloc test-sched test-chan \
         test-module test-worker test-boot test-actors test-chans bench bench-micro verify proto \
-        run run-tree run-sim test-det test-bridge clean
+        run run-tree run-sim test-det test-bridge test-cluster test-sdk clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -54,6 +54,14 @@ test-det: ## the deterministic lane [D1] [D2] and the simulation
 
 test-bridge: ## bridge ring ABI (Go against the C header), transports, batching [B1]-[B4]
 	$(GO) test $(RACE) $(TESTFLAGS) ./bridge/... ./cmd/gmk-bridge-bench/
+
+test-cluster: ## cluster channels across members [X5] (tests that start cluster members run without -race)
+	$(GO) test $(RACE) $(TESTFLAGS) -run 'X5' ./kernel/ ./kernel/channel/
+	$(GO) test $(RACE) $(TESTFLAGS) ./actors/cluster/ ./examples/cluster/
+	$(GO) test -count=1 $(TESTFLAGS) ./actors/cluster/ ./internal/bench/clusterbench/
+
+test-sdk: ## the tier-2 SDK and the standard modules [U1] [U2]
+	$(GO) test $(RACE) $(TESTFLAGS) ./kernel/sdk/ ./modules/...
 
 test-actors: ## module actors, supervision mapping, OTP strategies, YAML tree [X1] [X2] [X4]
 	$(GO) test $(RACE) $(TESTFLAGS) ./actors/ ./actors/supervise/ ./actors/config/ ./examples/tree/

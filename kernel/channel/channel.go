@@ -71,7 +71,8 @@ type Channel struct {
 	cap     int // per-subscriber queue capacity (power of two)
 	reserve int // queue length at which non-priority-0 emits are refused ([C8])
 
-	closed atomic.Bool
+	closed    atomic.Bool
+	suspended atomic.Bool // emits refused with CHAN_CLOSED until Resume (suspend.go)
 
 	// subs is copy-on-write and append-only, so a subscriber's index (carried in
 	// delivered tasks) stays valid. Written under ctl; read lock-free by Emit and
@@ -237,7 +238,7 @@ func (c *Channel) lockedPath() bool {
 //
 // On OK the payload reference the caller held moves to the copies.
 func (c *Channel) Emit(e *Emitter, t *task.Task) (st task.Status, delivered int) {
-	if c.closed.Load() {
+	if c.refusing() {
 		return task.ChanClosed, 0
 	}
 	if c.spec.Type != AnyType && t.Type != c.spec.Type {
@@ -264,7 +265,7 @@ func (c *Channel) Emit(e *Emitter, t *task.Task) (st task.Status, delivered int)
 // are overwritten. A fan-out emit delivers copies; n counts tasks, not copies.
 func (c *Channel) EmitBatch(e *Emitter, ts []task.Task) (st task.Status, n, delivered int) {
 	p := c.subs.Load()
-	if c.closed.Load() || p == nil || e.Worker >= 0 || !c.batchable(ts) {
+	if c.refusing() || p == nil || e.Worker >= 0 || !c.batchable(ts) {
 		return c.emitEach(e, ts)
 	}
 	if c.lockedPath() {
@@ -381,7 +382,7 @@ func (c *Channel) emitEach(e *Emitter, ts []task.Task) (task.Status, int, int) {
 // earlier delivery is already there or done).
 func (c *Channel) emitOne(e *Emitter, t *task.Task, s *Sub) (task.Status, int) {
 	lossless := c.spec.Guarantee == Lossless
-	if e.Worker == s.Home && e.Local != nil && s.q.Len() == 0 && e.Local.LQ.Room() > 0 {
+	if e.Worker == s.Home && e.Local != nil && s.q.Len() == 0 && !s.Paused() && e.Local.LQ.Room() > 0 {
 		if c.deliverLocal(e, t, s, lossless) {
 			e.count(c.id, StatEmits)
 			return task.OK, 1
