@@ -37,15 +37,18 @@ func (a *moduleActor) Receive(ctx actor.Context) {
 		if wasStopped {
 			_ = n.k.ResetModule(e.name) // a fresh start clears the Stop poison
 		}
+		e.unhold(n.k)
 		for _, r := range waiting {
 			n.resolve(r, kernel.ActRetry)
 		}
 	case *actor.Restarting, *actor.Stopping:
+		e.hold(n.k) // no handler runs until the module started again or stopped
 		if err := n.k.FiniModule(e.name); err != nil {
 			n.log.Warn("module fini failed", zap.String("module", e.name), zap.Error(err))
 		}
 	case *actor.Stopped:
 		_ = n.k.PoisonModule(e.name)
+		e.unhold(n.k) // the held tasks go to sys.error as POISONED
 		for _, r := range e.stoppedNow() {
 			n.resolve(r, kernel.ActPoison)
 		}

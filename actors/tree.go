@@ -7,6 +7,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/gmkernel/gmk/actors/supervise"
+	"github.com/gmkernel/gmk/kernel"
 )
 
 // entry is a node of the supervision tree — a module or a supervisor — and
@@ -31,6 +32,27 @@ type entry struct {
 	restarts []*Failure        // resolved when the module starts again
 	up       chan struct{}     // closed at the next start; replaced after
 	down     chan struct{}     // closed at the next stop; replaced after
+	holding  bool              // the kernel holds the module's handlers (restart or stop)
+}
+
+// hold stops the module's handlers (once) while its actor restarts or stops.
+func (e *entry) hold(k *kernel.Kernel) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.holding {
+		e.holding = true
+		_ = k.HoldModule(e.name)
+	}
+}
+
+// unhold ends hold.
+func (e *entry) unhold(k *kernel.Kernel) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.holding {
+		e.holding = false
+		_ = k.ReleaseModule(e.name)
+	}
 }
 
 // PID returns the current actor's PID (nil before the first spawn).

@@ -27,6 +27,7 @@ type BootConfig struct {
 
 	Policy      sched.Policy // shared ready queue: RQ (default) or the type-bucketed GRQ
 	BatchSize   int          // worker batch; default 32
+	SortBatch   bool         // dispatch each batch sorted by handler, the GPU worker's way ([G1], [G3]; sortbatch.go)
 	LQCap       int          // local queue per worker; default 1024
 	QueueCap    int          // RQ per priority / GRQ per bucket; default 65536
 	OverflowCap int          // shared yield-overflow queue; default 4096

@@ -23,6 +23,7 @@ type Ctx struct {
 	armed   bool             // the budget clock started at the first yield point
 	start   int64            // kernel clock at the first yield point
 	det     bool             // running a task of the deterministic lane (det.go)
+	sorted  *sortBuf         // SortBatch dispatch state (sortbatch.go); nil until the first sorted batch
 }
 
 func (c *Ctx) begin(t *Task, mod int32, sub *channel.Sub) {

@@ -315,3 +315,77 @@ func TestC7_ChanPauseBackpressure(t *testing.T) {
 		}
 	}
 }
+
+// [X1][X2] While a module is held (its restart), none of its handlers runs:
+// InitModule and FiniModule never overlap a handler, tasks that arrive wait
+// and run after the release, and nothing is lost.
+func TestX1_HoldStopsHandlers(t *testing.T) {
+	var running, overlaps, ran atomic.Int64
+	m := Module{Name: "held", Handlers: []Handler{{Type: 1, Fn: func(*Ctx) Status {
+		running.Add(1)
+		time.Sleep(10 * time.Microsecond)
+		running.Add(-1)
+		ran.Add(1)
+		return OK
+	}}},
+		Init: func(*Ctx) error {
+			if running.Load() != 0 {
+				overlaps.Add(1)
+			}
+			return nil
+		},
+		Fini: func(*Ctx) error {
+			if running.Load() != 0 {
+				overlaps.Add(1)
+			}
+			return nil
+		}}
+	k := fxBoot(t, BootConfig{Workers: 2, ExternalLifecycle: true}, m)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // a steady stream of tasks for the module
+		defer wg.Done()
+		for i := 0; i < 20000; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			for k.Submit(Task{Type: 1, Meta0: uint64(i)}) != nil {
+			}
+			if i%64 == 0 {
+				time.Sleep(10 * time.Microsecond)
+			}
+		}
+	}()
+	for range 20 { // restarts under load
+		if err := k.HoldModule("held"); err != nil {
+			t.Fatal(err)
+		}
+		if running.Load() != 0 {
+			t.Fatal("a handler runs while the module is held")
+		}
+		if err := k.FiniModule("held"); err != nil {
+			t.Fatal(err)
+		}
+		before := ran.Load()
+		time.Sleep(200 * time.Microsecond)
+		if ran.Load() != before {
+			t.Fatal("handlers ran during the hold")
+		}
+		if err := k.InitModule("held"); err != nil {
+			t.Fatal(err)
+		}
+		if err := k.ReleaseModule("held"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	r := haltOK(t, k)
+	checkIdentity(t, r)
+	if overlaps.Load() != 0 || r.Stats.Completed != uint64(ran.Load()) || r.Stats.Errored != 0 {
+		t.Fatalf("overlaps %d, completed %d ran %d, errored %d", overlaps.Load(), r.Stats.Completed, ran.Load(), r.Stats.Errored)
+	}
+}

@@ -378,6 +378,10 @@ func (w *worker) runDetTask(t *Task) {
 		return
 	}
 	h := &k.handlers[slot]
+	if k.heldMod(h.mod) {
+		w.detAgain(t) // its module is being re-initialised: the next tick
+		return
+	}
 	if t.Flags&task.Snapshotted != 0 {
 		k.snapStart(t)
 	}

@@ -14,6 +14,10 @@ const (
 )
 
 func (w *worker) dispatch(batch []Task) {
+	if w.k.cfg.SortBatch {
+		w.dispatchSorted(batch) // sortbatch.go
+		return
+	}
 	for i := range batch {
 		w.runTask(&batch[i])
 	}
@@ -61,6 +65,10 @@ func (w *worker) runTask(t *Task) {
 		return
 	}
 	h := &k.handlers[slot]
+	if k.heldMod(h.mod) {
+		w.waitHold(t) // its module is being re-initialised (hold.go)
+		return
+	}
 	if t.Flags&task.Snapshotted != 0 {
 		k.snapStart(t)
 	}
@@ -176,7 +184,7 @@ func (w *worker) apply(t *Task, st Status, d Decision, sub *channel.Sub, mod int
 	case ActRetry:
 		w.retry(t, d.Delay.Nanoseconds(), sub)
 	case ActRestart:
-		k.restartModule(mod)
+		k.restartModule(mod, w.id)
 		w.retry(t, d.Delay.Nanoseconds(), sub)
 	case ActPoison:
 		k.poisonModule(mod)

@@ -58,9 +58,10 @@ type Kernel struct {
 	halted     HaltReport
 	userMu     sync.Mutex
 	userNames  map[string]int
-	deferred   deferrals // failures waiting for a supervisor's decision (deferred.go)
-	det        *detLane  // the deterministic lane, nil without deterministic types (det.go)
-	snap       snapState // keys and journal of snapshotted tasks (snapshot.go)
+	deferred   deferrals    // failures waiting for a supervisor's decision (deferred.go)
+	det        *detLane     // the deterministic lane, nil without deterministic types (det.go)
+	held       atomic.Int32 // modules held (hold.go)
+	snap       snapState    // keys and journal of snapshotted tasks (snapshot.go)
 	snapMu     sync.Mutex
 	world      world // stops workers and producers for a snapshot (replay.go)
 	sysTick    *channel.Channel
@@ -93,6 +94,7 @@ type modState struct {
 	idx   int32
 	outs  []*channel.Channel // declared lossless outputs (flow control)
 	inits atomic.Int32       // InitModule calls (ExternalLifecycle)
+	holds atomic.Int32       // HoldModule depth: handlers stopped while > 0 (hold.go)
 }
 
 // Boot starts a kernel with modules ([K1] CPU part, [M2]): arena → scheduler →
@@ -346,7 +348,7 @@ func (k *Kernel) pending() int {
 		}
 	}
 	for _, w := range k.workers {
-		n += int(w.lqDepth.Load() + w.evqDepth.Load())
+		n += int(w.lqDepth.Load() + w.evqDepth.Load() + w.holdN.Load())
 	}
 	if k.det != nil {
 		n += int(k.det.count.Load())
@@ -369,6 +371,10 @@ func (k *Kernel) accountQueued() uint64 {
 		w.l.LQ.Drain(release)
 		w.drainEVQ(release)
 		w.drainHeld(release)
+		for i := range w.holdWait {
+			release(&w.holdWait[i])
+		}
+		w.holdWait = nil
 	}
 	k.drainDeferred(release)
 	k.drainDet(release)

@@ -282,10 +282,12 @@ func (k *Kernel) modIndex(name string) int32 {
 
 // restartModule re-runs a module's Fini and Init (the Restart directive of
 // [X2]); handlers of the module may still be running on other workers.
-func (k *Kernel) restartModule(mod int32) {
+func (k *Kernel) restartModule(mod int32, self int) {
 	if mod <= 0 || int(mod) >= len(k.modules) {
 		return
 	}
+	k.hold(mod, self) // no handler of mod runs during Fini and Init
+	defer k.release(mod)
 	ms := k.modules[mod]
 	k.stats.AddShared(cRestarts, 1)
 	ctx := &Ctx{k: k, mod: mod}
@@ -315,6 +317,8 @@ func (k *Kernel) InitModule(name string) error {
 	if ms.m.Init == nil {
 		return nil
 	}
+	k.hold(mod, -1) // no handler of the module runs during its Init
+	defer k.release(mod)
 	if err := ms.m.Init(&Ctx{k: k, mod: mod}); err != nil {
 		return fmt.Errorf("gmk: module %s: init: %w", name, err)
 	}
@@ -328,6 +332,8 @@ func (k *Kernel) FiniModule(name string) error {
 		return errUnknownModule(name)
 	}
 	if fini := k.modules[mod].m.Fini; fini != nil {
+		k.hold(mod, -1)
+		defer k.release(mod)
 		if err := fini(&Ctx{k: k, mod: mod}); err != nil {
 			return fmt.Errorf("gmk: module %s: fini: %w", name, err)
 		}

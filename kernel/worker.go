@@ -45,6 +45,9 @@ type worker struct {
 	det   *detLane // worker 0 runs the deterministic lane (det.go); nil elsewhere
 
 	wakes    atomic.Uint64 // incremented on every unpark (Halt's quiescence check)
+	loops    atomic.Uint64 // the loop count, published each round (module holds, hold.go)
+	holdWait []Task        // tasks of held modules (hold.go)
+	holdN    atomic.Int64  // len(holdWait), for pending()
 	lqDepth  atomic.Int64  // published at park
 	evqDepth atomic.Int64  // published at park
 	lqHigh   atomic.Int64  // highest LQ depth seen at a batch boundary ([O1] high watermark)
@@ -74,6 +77,7 @@ func (w *worker) run() {
 	defer w.timer.Stop()
 	idle := 0
 	for !w.k.stopping() {
+		w.loops.Store(w.iter)
 		if w.k.world.req.Load() {
 			w.pauseForWorld() // a snapshot (replay.go)
 			continue
@@ -120,6 +124,9 @@ func (w *worker) gather() int {
 	}
 	if w.k.deferred.ready.Load() != 0 {
 		w.applyResolved()
+	}
+	if len(w.holdWait) > 0 {
+		w.releaseHolds()
 	}
 	w.drainSubs()
 	n := 0
@@ -312,6 +319,7 @@ func (w *worker) park() {
 
 func (w *worker) hasWork() bool {
 	if w.l.LQ.Len() > 0 || w.k.core.SharedLen() > 0 || (w.nheld > 0 && w.heldReady()) || w.k.deferred.ready.Load() != 0 ||
+		(len(w.holdWait) > 0 && w.k.held.Load() == 0) ||
 		(w.det != nil && w.det.detWork()) {
 		return true
 	}
