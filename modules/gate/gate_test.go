@@ -9,7 +9,7 @@ import (
 	"github.com/gmkernel/gmk/kernel"
 	"github.com/gmkernel/gmk/kernel/sdk"
 	"github.com/gmkernel/gmk/modules/gate"
-	"github.com/gmkernel/gmk/modules/internal/modtest"
+	"github.com/gmkernel/gmk/internal/modtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gmkernel/gmk/kernel"
 	"github.com/gmkernel/gmk/kernel/sdk"
-	"github.com/gmkernel/gmk/modules/internal/modtest"
+	"github.com/gmkernel/gmk/internal/modtest"
 	"github.com/gmkernel/gmk/modules/kv"
 )
 
