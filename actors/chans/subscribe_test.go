@@ -138,12 +138,18 @@ func TestX3_LosslessBackpressure(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := 0
+	deadline := time.Now().Add(safety)
 	for ; n < 1<<16; n++ {
 		err := f.k.ChanEmit(id, kernel.Task{Type: typeOut, Meta0: uint64(n + 1)})
 		if errors.Is(err, kernel.ErrChanFull) {
-			// Full: is it the paused subscription, or a drain not yet done?
-			if st := f.cs.Stats(); st.Pending >= 64 {
+			// Full: is it the paused subscription (the relay took its pause
+			// mark of deliveries), or a drain not yet done?
+			if st := f.cs.Stats(); st.Taken >= 64 {
 				break
+			}
+			if time.Now().After(deadline) {
+				cs, _ := f.k.ChanStats(id)
+				t.Fatalf("full, but the relay holds only %+v; channel %+v", f.cs.Stats(), cs)
 			}
 			time.Sleep(100 * time.Microsecond)
 			n--
