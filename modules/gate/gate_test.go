@@ -6,10 +6,10 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/gmkernel/gmk/internal/modtest"
 	"github.com/gmkernel/gmk/kernel"
 	"github.com/gmkernel/gmk/kernel/sdk"
 	"github.com/gmkernel/gmk/modules/gate"
-	"github.com/gmkernel/gmk/internal/modtest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

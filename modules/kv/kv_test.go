@@ -9,9 +9,9 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/gmkernel/gmk/internal/modtest"
 	"github.com/gmkernel/gmk/kernel"
 	"github.com/gmkernel/gmk/kernel/sdk"
-	"github.com/gmkernel/gmk/internal/modtest"
 	"github.com/gmkernel/gmk/modules/kv"
 )
 

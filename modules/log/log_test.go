@@ -11,9 +11,9 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/gmkernel/gmk/internal/modtest"
 	"github.com/gmkernel/gmk/kernel"
 	"github.com/gmkernel/gmk/kernel/sdk"
-	"github.com/gmkernel/gmk/internal/modtest"
 	gmklog "github.com/gmkernel/gmk/modules/log"
 )
 

@@ -8,9 +8,9 @@ package stats_test
 import (
 	"testing"
 
+	"github.com/gmkernel/gmk/internal/modtest"
 	"github.com/gmkernel/gmk/kernel"
 	"github.com/gmkernel/gmk/kernel/sdk"
-	"github.com/gmkernel/gmk/internal/modtest"
 	"github.com/gmkernel/gmk/modules/stats"
 )
 
