@@ -6,7 +6,7 @@ TESTFLAGS ?=
 
 .PHONY: help lib test test-short test-notrace test-ring test-alloc test-sched test-chan \
         test-module test-worker test-boot test-actors test-chans bench bench-micro verify proto \
-        run run-tree run-sim test-det test-bridge test-cluster test-sdk clean
+        run run-pipeline run-tree run-sim test-det test-bridge test-cluster test-sdk test-gpu clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -63,6 +63,9 @@ test-cluster: ## cluster channels across members [X5] (tests that start cluster 
 test-sdk: ## the tier-2 SDK and the standard modules [U1] [U2]
 	$(GO) test $(RACE) $(TESTFLAGS) ./kernel/sdk/ ./modules/...
 
+test-gpu: ## the simulated GPU kernel, bridge channels between kernels, dual boot [G1]-[G3] [B1]-[B4] [K1]
+	$(GO) test $(RACE) $(TESTFLAGS) ./gpu/... ./bridge/link/ ./examples/offload/
+
 test-actors: ## module actors, supervision mapping, OTP strategies, YAML tree [X1] [X2] [X4]
 	$(GO) test $(RACE) $(TESTFLAGS) ./actors/ ./actors/supervise/ ./actors/config/ ./examples/tree/
 
@@ -88,7 +91,10 @@ verify: ## gofmt, go vet, go mod tidy diff, generated protobuf code up to date
 proto: ## regenerate the .pb.go files from the .proto files (installs protoc, protoc-gen-go when missing)
 	scripts/gen-proto.sh
 
-run: ## the example pipeline on the CPU kernel
+run: ## GMK's main job: CPU ingest → (simulated) GPU transform → CPU store over bridge channels
+	$(GO) run ./examples/offload
+
+run-pipeline: ## the example pipeline on the CPU kernel alone
 	$(GO) run ./examples/pipeline
 
 run-tree: ## the pipeline booted from its YAML supervision tree, under supervision

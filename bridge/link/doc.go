@@ -1,0 +1,76 @@
+// Package link makes bridge channels ([B1]-[B4]): a channel declared on two
+// kernels, produced on one and consumed on the other, carried between them
+// over a bridge Transport (package bridge: the ring ABI, batching, staging).
+// Modules never see the difference: a producer emits on its kernel's
+// channel, a consumer is subscribed to its kernel's channel of the same
+// name, and the link moves the tasks in between.
+//
+// # Shape
+//
+// Route finds the bridge channels of two kernels from their modules'
+// declarations, by locality ([K1]), and rejects declarations that disagree
+// across the kernels. Each kernel gets an Endpoint with a Wire per bridge
+// channel — the channel and this kernel's end of a transport; one
+// transport carries one channel each way (host.rx CPU→GPU and host.tx
+// GPU→CPU, the default pair, share one). On the producing kernel:
+//
+//	channel → relay handler → outbox → sender goroutine → ring
+//
+// The relay module (Endpoint.Module, included at Boot) subscribes a
+// catch-all handler to each channel the kernel produces. On the channel's
+// home worker it retains the delivery's payload reference and puts the
+// task in an outbox (a bounded MPSC ring), and returns OK. The sender
+// goroutine stages outbox tasks into the ring — payload bytes copied into
+// the staging area, then the source reference released ([B3]); inline
+// tasks carry no payload and cost no copy — and publishes them in batches
+// of up to 64, or when the outbox ran dry for 10 µs ([B2]). On the
+// consuming kernel:
+//
+//	ring → pump goroutine → channel → consumer
+//
+// The pump polls a batch, copies each payload into its kernel's arena and
+// rewrites the task's reference ([B3]), and emits the batch on the channel.
+//
+// # Guarantees
+//
+// Lossless, in order ([B4]): one relay per channel (one home worker), one
+// sender, one pump, FIFO rings with a sequence number checked on every slot
+// (a gap stops the pump and is reported in Stats.Fault, never skipped).
+// Backpressure: a full lossless channel makes the pump wait for room, the
+// ring fills, the sender waits, the outbox fills, and the relay pauses its
+// subscription (Kernel.ChanPause) at Config.PauseAt, resuming at half: the
+// producing kernel's channel fills and its producers see CHAN_FULL.
+// Nothing is dropped on the way. Lossy: the same pause makes the producing
+// channel drop-slow, and a full consuming channel drops; the kernels count
+// both and route them to sys.dropped ([C6]).
+//
+// Disconnect (a GPU reset, a dead peer; Endpoint.Disconnect or the peer's)
+// closes both directions of the transport: the producing kernel's channel
+// is suspended at once (emits get CHAN_CLOSED), the consuming one after its
+// pump delivered what was published before the close; deliveries the relay
+// still takes go to sys.dropped. Reconnecting after the peer reboots is a
+// later step (the watchdog), with a new transport and ChanResume.
+//
+// Accounting: Stats per channel end, with the identities in Stats' doc;
+// tasks in the ring are the producer's Sent minus the consumer's Received.
+// Every task a relay takes is sent, dropped to sys.dropped, or — only when
+// a kernel halts with the bridge still busy — released and counted
+// abandoned.
+//
+// # Concurrency rules
+//
+//   - The relay runs on kernel workers; each out-channel has one sender
+//     goroutine and each in-channel one pump goroutine, started by Start and
+//     ended by Stop, which waits for them.
+//   - New, Module and Start are called once, in that order, around the
+//     kernel's Boot (Module before it, Start after it). Stop, Disconnect
+//     and Stats are safe from any goroutine. Close comes after the kernel's
+//     Halt.
+//   - Transports are the caller's: close them after both endpoints stopped.
+//
+// # The caller's duties
+//
+// Boot the kernel with Module(); Start it; for a loss-free halt make the
+// system quiescent (no producer, both kernels idle, nothing in flight on
+// the bridge: gpu/system does this), then Stop, Halt the kernel, Close.
+package link
