@@ -59,6 +59,10 @@ func (k *Kernel) ChanPause(id ChanID, sub int, paused bool) error {
 	return nil
 }
 
+// errReadyFull is the error of a submit that found the ready queue full:
+// made once, since producers meet it in a loop under load.
+var errReadyFull = fmt.Errorf("%w: ready queue full", ErrChanFull)
+
 // ChanSpec returns the spec channel id was opened with (its sizes after
 // defaults).
 func (k *Kernel) ChanSpec(id ChanID) (ChanSpec, error) {

@@ -85,7 +85,7 @@ func (c *Ctx) Emit(t Task) error {
 	t.Channel, t.YieldCount, t.Aux = 0, 0, 0
 	if c.w == nil {
 		if !k.core.Submit(&t) { // from Init/Fini: counted as submitted
-			return fmt.Errorf("%w: ready queue full", ErrChanFull)
+			return errReadyFull
 		}
 		return nil
 	}

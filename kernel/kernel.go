@@ -248,7 +248,7 @@ func (k *Kernel) SubmitBatch(ts []Task) (int, error) {
 	}
 	n := k.core.SubmitBatch(ts)
 	if n < len(ts) {
-		return n, fmt.Errorf("%w: ready queue full", ErrChanFull)
+		return n, errReadyFull // the backpressure path: no allocation
 	}
 	return n, nil
 }
