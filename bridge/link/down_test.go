@@ -101,7 +101,9 @@ func TestB4_DisconnectClosesBothSides(t *testing.T) {
 	rx.inOrder(t, n)
 }
 
-// [B1] [K1] Route wires channels by locality and rejects cross-kernel
+// [B1] [K1] [C2] Route wires channels by locality (a channel name is one
+// channel across the kernels: local when both ends are on one kernel, a
+// bridge channel when they are not) and rejects cross-kernel
 // declarations that disagree, naming both sides.
 func TestB1_RouteByLocality(t *testing.T) {
 	prod := func(name string, typ uint32, d kernel.ChanDecl) link.Decls {
