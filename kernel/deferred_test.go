@@ -389,3 +389,39 @@ func TestX1_HoldStopsHandlers(t *testing.T) {
 		t.Fatalf("overlaps %d, completed %d ran %d, errored %d", overlaps.Load(), r.Stats.Completed, ran.Load(), r.Stats.Errored)
 	}
 }
+
+// [S7] No work stealing: follow-up tasks a handler emits stay in its
+// worker's LQ and run on that worker, even while the other worker is idle
+// and could have taken them.
+func TestS7_NoWorkStealing(t *testing.T) {
+	const tSeed, tFollow, n = 1, 2, 500 // n below the LQ's watermark
+	var seedWorker atomic.Int64
+	var elsewhere, ran atomic.Int64
+	m := Module{Name: "m", Handlers: []Handler{
+		{Type: tSeed, Fn: func(c *Ctx) Status {
+			seedWorker.Store(int64(c.Worker()))
+			for i := range n {
+				if err := c.Emit(Task{Type: tFollow, Meta0: uint64(i)}); err != nil {
+					return FailCode(-1)
+				}
+			}
+			return OK
+		}},
+		{Type: tFollow, Fn: func(c *Ctx) Status {
+			if int64(c.Worker()) != seedWorker.Load() {
+				elsewhere.Add(1)
+			}
+			time.Sleep(time.Microsecond) // long enough for an idle worker to steal, if it did
+			ran.Add(1)
+			return OK
+		}}}}
+	k := fxBoot(t, BootConfig{Workers: 2, LQCap: 2048}, m)
+	if err := k.Submit(Task{Type: tSeed}); err != nil {
+		t.Fatal(err)
+	}
+	fxWait(t, "the follow-ups", func() bool { return ran.Load() == n })
+	checkIdentity(t, haltOK(t, k))
+	if elsewhere.Load() != 0 {
+		t.Fatalf("%d of %d follow-ups ran on another worker", elsewhere.Load(), n)
+	}
+}
