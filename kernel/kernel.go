@@ -54,7 +54,6 @@ type Kernel struct {
 	submitting gate       // outside producers between their state check and their push (enter)
 	stop       chan struct{}
 	wg         sync.WaitGroup
-	haltOnce   sync.Once
 	halted     HaltReport
 	userMu     sync.Mutex
 	userNames  map[string]int

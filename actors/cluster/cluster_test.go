@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -129,7 +128,6 @@ type history struct {
 	total     atomic.Int64
 	handled   []atomic.Int32 // handlings of task i
 	unflagged []atomic.Int32 // handlings of task i without task.Redelivered
-	mu        sync.Mutex
 }
 
 func newHistory(n int) *history {
