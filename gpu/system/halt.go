@@ -88,11 +88,16 @@ func (s *System) Halt(ctx context.Context) (Report, error) {
 	s.ep.Stop()
 	var r Report
 	var errs []error
-	g, err := s.gpu.Halt(ctx)
-	r.GPU = g
-	if err != nil {
-		errs = append(errs, err)
+	var g gpu.HaltReport
+	if rr := s.reset.Load(); rr != nil {
+		g = *rr // the watchdog reset it: nothing left to halt
+	} else {
+		var err error
+		if g, err = s.gpu.Halt(ctx); err != nil {
+			errs = append(errs, err)
+		}
 	}
+	r.GPU = g
 	if err := s.cpu.Halt(ctx); err != nil {
 		errs = append(errs, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/gmkernel/gmk/bridge"
@@ -37,6 +38,9 @@ type System struct {
 	chans   []link.Chan
 	summary Summary
 	booted  time.Time
+	// reset holds the report of a watchdog reset of the GPU kernel (then
+	// Halt does not halt it again).
+	reset atomic.Pointer[gpu.HaltReport]
 }
 
 // Boot boots the system ([K1]): the two kernels' channel declarations are
