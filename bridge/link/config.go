@@ -1,6 +1,7 @@
 package link
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -42,21 +43,11 @@ const (
 
 // WithDefaults returns c with every zero field set.
 func (c Config) WithDefaults() Config {
-	if c.PauseAt == 0 {
-		c.PauseAt = DefaultPauseAt
-	}
-	if c.PauseBytes == 0 {
-		c.PauseBytes = DefaultPauseBytes
-	}
-	if c.Park == 0 {
-		c.Park = DefaultPark
-	}
-	if c.Name == "" {
-		c.Name = DefaultName
-	}
-	if c.Batch.Size == 0 {
-		c.Batch.Size = bridge.DefaultBatch
-	}
+	c.PauseAt = cmp.Or(c.PauseAt, DefaultPauseAt)
+	c.PauseBytes = cmp.Or(c.PauseBytes, DefaultPauseBytes)
+	c.Park = cmp.Or(c.Park, DefaultPark)
+	c.Name = cmp.Or(c.Name, DefaultName)
+	c.Batch.Size = cmp.Or(c.Batch.Size, bridge.DefaultBatch)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package gpumod
 
 import (
+	"cmp"
 	"encoding/binary"
 
 	"github.com/gmkernel/gmk/gpu"
@@ -17,21 +18,11 @@ type ChecksumConfig struct {
 }
 
 func (c ChecksumConfig) withDefaults() ChecksumConfig {
-	if c.Name == "" {
-		c.Name = "checksum"
-	}
-	if c.In == "" {
-		c.In = "sum.in"
-	}
-	if c.Out == "" {
-		c.Out = "sum.out"
-	}
-	if c.InType == 0 {
-		c.InType = ChecksumInType
-	}
-	if c.OutType == 0 {
-		c.OutType = ChecksumOutType
-	}
+	c.Name = cmp.Or(c.Name, "checksum")
+	c.In = cmp.Or(c.In, "sum.in")
+	c.Out = cmp.Or(c.Out, "sum.out")
+	c.InType = cmp.Or(c.InType, ChecksumInType)
+	c.OutType = cmp.Or(c.OutType, ChecksumOutType)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package gpumod
 
 import (
+	"cmp"
 	"errors"
 
 	"github.com/gmkernel/gmk/gpu"
@@ -35,15 +36,9 @@ func (c XformConfig) withDefaults() XformConfig {
 	def(&c.Name, "xform")
 	def(&c.In, "host.rx")
 	def(&c.Out, "host.tx")
-	if c.InType == 0 {
-		c.InType = XformInType
-	}
-	if c.OutType == 0 {
-		c.OutType = XformOutType
-	}
-	if c.Scale == 0 {
-		c.Scale = 2
-	}
+	c.InType = cmp.Or(c.InType, XformInType)
+	c.OutType = cmp.Or(c.OutType, XformOutType)
+	c.Scale = cmp.Or(c.Scale, 2)
 	return c
 }
 

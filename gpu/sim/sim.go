@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
@@ -35,18 +36,10 @@ const (
 
 // WithDefaults returns c with every zero field set.
 func (c Config) WithDefaults() Config {
-	if c.ID == "" {
-		c.ID = DefaultID
-	}
-	if c.Workers == 0 {
-		c.Workers = max(2, runtime.GOMAXPROCS(0))
-	}
-	if c.BlockThreads == 0 {
-		c.BlockThreads = DefaultBlockThreads
-	}
-	if c.BatchSize == 0 {
-		c.BatchSize = MaxBatch
-	}
+	c.ID = cmp.Or(c.ID, DefaultID)
+	c.Workers = cmp.Or(c.Workers, max(2, runtime.GOMAXPROCS(0)))
+	c.BlockThreads = cmp.Or(c.BlockThreads, DefaultBlockThreads)
+	c.BatchSize = cmp.Or(c.BatchSize, MaxBatch)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package echo
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/gmkernel/gmk/kernel"
@@ -25,21 +26,11 @@ type Config struct {
 
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
-	if c.Name == "" {
-		c.Name = "echo"
-	}
-	if c.In == "" {
-		c.In = "echo.in"
-	}
-	if c.Out == "" {
-		c.Out = "echo.out"
-	}
-	if c.InType == 0 {
-		c.InType = DefaultInType
-	}
-	if c.OutType == 0 {
-		c.OutType = DefaultOutType
-	}
+	c.Name = cmp.Or(c.Name, "echo")
+	c.In = cmp.Or(c.In, "echo.in")
+	c.Out = cmp.Or(c.Out, "echo.out")
+	c.InType = cmp.Or(c.InType, DefaultInType)
+	c.OutType = cmp.Or(c.OutType, DefaultOutType)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"cmp"
 	"fmt"
 	"sync"
 
@@ -30,27 +31,13 @@ type Config struct {
 
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
-	if c.Name == "" {
-		c.Name = "gate"
-	}
-	if c.Arrive == "" {
-		c.Arrive = "gate.arrive"
-	}
-	if c.Open == "" {
-		c.Open = "gate.open"
-	}
-	if c.ArriveType == 0 {
-		c.ArriveType = DefaultArriveType
-	}
-	if c.OpenType == 0 {
-		c.OpenType = DefaultOpenType
-	}
-	if c.MaxGates == 0 {
-		c.MaxGates = DefaultMaxGates
-	}
-	if c.MaxArrivals == 0 {
-		c.MaxArrivals = DefaultMaxArrivals
-	}
+	c.Name = cmp.Or(c.Name, "gate")
+	c.Arrive = cmp.Or(c.Arrive, "gate.arrive")
+	c.Open = cmp.Or(c.Open, "gate.open")
+	c.ArriveType = cmp.Or(c.ArriveType, DefaultArriveType)
+	c.OpenType = cmp.Or(c.OpenType, DefaultOpenType)
+	c.MaxGates = cmp.Or(c.MaxGates, DefaultMaxGates)
+	c.MaxArrivals = cmp.Or(c.MaxArrivals, DefaultMaxArrivals)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"cmp"
 	"fmt"
 	"math/bits"
 
@@ -38,18 +39,10 @@ func (c Config) WithDefaults() Config {
 			*p = v
 		}
 	}
-	if c.Name == "" {
-		c.Name = "kv"
-	}
-	if c.Req == "" {
-		c.Req = "kv.req"
-	}
-	if c.ReqType == 0 {
-		c.ReqType = DefaultReqType
-	}
-	if c.RespType == 0 {
-		c.RespType = DefaultRespType
-	}
+	c.Name = cmp.Or(c.Name, "kv")
+	c.Req = cmp.Or(c.Req, "kv.req")
+	c.ReqType = cmp.Or(c.ReqType, DefaultReqType)
+	c.RespType = cmp.Or(c.RespType, DefaultRespType)
 	def(&c.Buckets, DefaultBuckets)
 	def(&c.Entries, DefaultEntries)
 	def(&c.MaxKey, DefaultMaxKey)

@@ -1,6 +1,7 @@
 package log
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strconv"
@@ -31,15 +32,9 @@ type Config struct {
 
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
-	if c.Name == "" {
-		c.Name = "log"
-	}
-	if c.Chan == "" {
-		c.Chan = "log.write"
-	}
-	if c.RecType == 0 {
-		c.RecType = DefaultRecType
-	}
+	c.Name = cmp.Or(c.Name, "log")
+	c.Chan = cmp.Or(c.Chan, "log.write")
+	c.RecType = cmp.Or(c.RecType, DefaultRecType)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package nic
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -38,30 +39,16 @@ type Config struct {
 
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
-	str := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	num := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	str(&c.Name, "nic")
-	str(&c.TCP, "127.0.0.1:0")
-	str(&c.UDP, "127.0.0.1:0")
-	str(&c.Rx, "net.rx")
-	str(&c.Tx, "net.tx")
-	if c.RxType == 0 {
-		c.RxType = DefaultRxType
-	}
-	if c.TxType == 0 {
-		c.TxType = DefaultTxType
-	}
-	num(&c.MaxFrame, DefaultMaxFrame)
-	num(&c.MaxConns, DefaultMaxConns)
-	num(&c.TxQueue, DefaultTxQueue)
+	c.Name = cmp.Or(c.Name, "nic")
+	c.TCP = cmp.Or(c.TCP, "127.0.0.1:0")
+	c.UDP = cmp.Or(c.UDP, "127.0.0.1:0")
+	c.Rx = cmp.Or(c.Rx, "net.rx")
+	c.Tx = cmp.Or(c.Tx, "net.tx")
+	c.RxType = cmp.Or(c.RxType, DefaultRxType)
+	c.TxType = cmp.Or(c.TxType, DefaultTxType)
+	c.MaxFrame = cmp.Or(c.MaxFrame, DefaultMaxFrame)
+	c.MaxConns = cmp.Or(c.MaxConns, DefaultMaxConns)
+	c.TxQueue = cmp.Or(c.TxQueue, DefaultTxQueue)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package nvme
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,31 +50,17 @@ type Config struct {
 
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
-	str := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	u32 := func(p *uint32, v uint32) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	str(&c.Name, "nvme")
-	str(&c.Read, "disk.read")
-	str(&c.Write, "disk.write")
-	str(&c.ReadResp, "disk.read.resp")
-	u32(&c.ReadType, DefaultReadType)
-	u32(&c.WriteType, DefaultWriteType)
-	u32(&c.ReadRespType, DefaultReadRespType)
-	u32(&c.WriteRespType, DefaultWriteRespType)
-	u32(&c.ErrType, DefaultErrType)
-	if c.Workers == 0 {
-		c.Workers = DefaultWorkers
-	}
-	if c.Queue == 0 {
-		c.Queue = DefaultQueue
-	}
+	c.Name = cmp.Or(c.Name, "nvme")
+	c.Read = cmp.Or(c.Read, "disk.read")
+	c.Write = cmp.Or(c.Write, "disk.write")
+	c.ReadResp = cmp.Or(c.ReadResp, "disk.read.resp")
+	c.ReadType = cmp.Or(c.ReadType, DefaultReadType)
+	c.WriteType = cmp.Or(c.WriteType, DefaultWriteType)
+	c.ReadRespType = cmp.Or(c.ReadRespType, DefaultReadRespType)
+	c.WriteRespType = cmp.Or(c.WriteRespType, DefaultWriteRespType)
+	c.ErrType = cmp.Or(c.ErrType, DefaultErrType)
+	c.Workers = cmp.Or(c.Workers, DefaultWorkers)
+	c.Queue = cmp.Or(c.Queue, DefaultQueue)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package reduce
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/gmkernel/gmk/kernel"
@@ -30,27 +31,13 @@ type Config struct {
 
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
-	if c.Name == "" {
-		c.Name = "reduce"
-	}
-	if c.In == "" {
-		c.In = "reduce.in"
-	}
-	if c.Out == "" {
-		c.Out = "reduce.out"
-	}
-	if c.InType == 0 {
-		c.InType = DefaultInType
-	}
-	if c.OutType == 0 {
-		c.OutType = DefaultOutType
-	}
-	if c.MaxGroups == 0 {
-		c.MaxGroups = DefaultMaxGroups
-	}
-	if c.MaxElems == 0 {
-		c.MaxElems = DefaultMaxElems
-	}
+	c.Name = cmp.Or(c.Name, "reduce")
+	c.In = cmp.Or(c.In, "reduce.in")
+	c.Out = cmp.Or(c.Out, "reduce.out")
+	c.InType = cmp.Or(c.InType, DefaultInType)
+	c.OutType = cmp.Or(c.OutType, DefaultOutType)
+	c.MaxGroups = cmp.Or(c.MaxGroups, DefaultMaxGroups)
+	c.MaxElems = cmp.Or(c.MaxElems, DefaultMaxElems)
 	return c
 }
 

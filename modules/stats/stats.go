@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/gmkernel/gmk/kernel"
@@ -39,15 +40,9 @@ type Config struct {
 
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
-	if c.Name == "" {
-		c.Name = "stats"
-	}
-	if c.In == "" {
-		c.In = "stats.in"
-	}
-	if c.InType == 0 {
-		c.InType = DefaultInType
-	}
+	c.Name = cmp.Or(c.Name, "stats")
+	c.In = cmp.Or(c.In, "stats.in")
+	c.InType = cmp.Or(c.InType, DefaultInType)
 	return c
 }
 

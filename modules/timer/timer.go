@@ -1,6 +1,7 @@
 package timer
 
 import (
+	"cmp"
 	"fmt"
 	"sync"
 	"time"
@@ -36,30 +37,16 @@ type Config struct {
 
 // WithDefaults returns c with every zero field set to its default.
 func (c Config) WithDefaults() Config {
-	str := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	u32 := func(p *uint32, v uint32) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	str(&c.Name, "timer")
-	str(&c.Set, "timer.set")
-	str(&c.Cancel, "timer.cancel")
-	str(&c.Fire, "timer.fire")
-	u32(&c.SetType, DefaultSetType)
-	u32(&c.CancelType, DefaultCancelType)
-	u32(&c.FireType, DefaultFireType)
-	u32(&c.TickType, DefaultTickType)
-	if c.MaxTimers == 0 {
-		c.MaxTimers = DefaultMaxTimers
-	}
-	if c.Step == 0 {
-		c.Step = DefaultStep
-	}
+	c.Name = cmp.Or(c.Name, "timer")
+	c.Set = cmp.Or(c.Set, "timer.set")
+	c.Cancel = cmp.Or(c.Cancel, "timer.cancel")
+	c.Fire = cmp.Or(c.Fire, "timer.fire")
+	c.SetType = cmp.Or(c.SetType, DefaultSetType)
+	c.CancelType = cmp.Or(c.CancelType, DefaultCancelType)
+	c.FireType = cmp.Or(c.FireType, DefaultFireType)
+	c.TickType = cmp.Or(c.TickType, DefaultTickType)
+	c.MaxTimers = cmp.Or(c.MaxTimers, DefaultMaxTimers)
+	c.Step = cmp.Or(c.Step, DefaultStep)
 	return c
 }
 
