@@ -72,7 +72,7 @@ func (n *Node) resolve(r *Failure, a kernel.Action) {
 	r.origin.forget(r)
 	d := kernel.Decision{Action: a}
 	switch {
-	case a == kernel.ActRetry && r.Retries >= n.retryLimit(r.Task.Type):
+	case a == kernel.ActRetry && r.Retries >= n.k.RetryLimit(r.Task.Type):
 		d = kernel.Decision{Action: kernel.ActError} // reported with its own status
 	case a == kernel.ActRetry:
 		d.Delay = kernel.BackoffDelay(n.cfg.Retry, r.Retries, rand.Uint64())
@@ -80,15 +80,6 @@ func (n *Node) resolve(r *Failure, a kernel.Action) {
 	if err := n.k.Resolve(r.ticket, d); err != nil {
 		n.log.Debug("resolve after halt") // the kernel halted meanwhile: counted as queued
 	}
-}
-
-func (n *Node) retryLimit(typ uint32) int {
-	for _, ti := range n.cfg.Types {
-		if ti.ID == typ && ti.RetryLimit > 0 {
-			return ti.RetryLimit
-		}
-	}
-	return n.cfg.Retry.Max
 }
 
 // tap wraps a supervisor's strategy — protoactor's own or GMK's, unchanged —

@@ -116,7 +116,7 @@ func Boot(sys *actor.ActorSystem, t *config.Tree, opts ...Option) (*Node, error)
 	}
 	cfg.ExternalLifecycle, cfg.Supervisor, cfg.Logger = true, n, o.log
 	n.cfg = cfg.WithDefaults()
-	n.backoff = &kernel.Backoff{Policy: n.cfg.Retry, Limits: n.retryLimit}
+	n.backoff = &kernel.Backoff{Policy: n.cfg.Retry, Limits: func(typ uint32) int { return n.k.RetryLimit(typ) }}
 	if n.k, err = kernel.Boot(cfg, append(mods, o.extra...)...); err != nil {
 		return nil, err
 	}

@@ -122,7 +122,7 @@ func TestX2_DirectiveMapping(t *testing.T) {
 			if tc.order != nil {
 				var inits []string
 				for _, ev := range f.log.list()[before:] {
-					if m, ok := cutPrefix(ev, "init "); ok {
+					if m, ok := strings.CutPrefix(ev, "init "); ok {
 						inits = append(inits, m)
 					}
 				}
@@ -149,13 +149,6 @@ func TestX2_DirectiveMapping(t *testing.T) {
 			}
 		})
 	}
-}
-
-func cutPrefix(s, p string) (string, bool) {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):], true
-	}
-	return "", false
 }
 
 // [X2][F3] Issue 3 acceptance 2: a module that panics on every task is

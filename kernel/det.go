@@ -411,7 +411,7 @@ func (w *worker) runDetTask(t *Task) {
 		w.detAgain(t)
 	case st == OK:
 		w.complete(t, sub)
-	case st == Retry && int(t.Aux) < k.retryLimit(t.Type):
+	case st == Retry && int(t.Aux) < k.RetryLimit(t.Type):
 		t.Aux++
 		w.l.Shard.Add(cRetried, 1)
 		w.l.Shard.Add(k.layout.typeOK+int(t.Type)*3+2, 1)
@@ -437,13 +437,6 @@ func (w *worker) detAgain(t *Task) {
 	d.count.Add(1)
 }
 
-func (k *Kernel) retryLimit(typ uint32) int {
-	if l := k.types[typ].info.RetryLimit; l > 0 {
-		return l
-	}
-	return k.cfg.Retry.Max
-}
-
 // FNV-1a (over 64-bit words) of the deterministic fields of a run ([D2]).
 const (
 	fnvOffset = 14695981039346656037
@@ -465,8 +458,13 @@ func fnvBytes(h uint64, p []byte) uint64 {
 }
 
 func fnvTask(h, tick uint64, t *Task, st Status) uint64 {
-	for _, v := range [...]uint64{tick, uint64(t.Type), uint64(t.Seq), uint64(int64(st)), t.Meta0, t.Meta1,
-		uint64(t.PayloadLen), uint64(t.Flags &^ (task.ChannelMsg | task.Snapshotted))} {
+	return fnvWords(h, tick, uint64(t.Type), uint64(t.Seq), uint64(int64(st)), t.Meta0, t.Meta1,
+		uint64(t.PayloadLen), uint64(t.Flags&^(task.ChannelMsg|task.Snapshotted)))
+}
+
+// fnvWords folds vs into h (FNV-1a over 64-bit words).
+func fnvWords(h uint64, vs ...uint64) uint64 {
+	for _, v := range vs {
 		h = (h ^ v) * fnvPrime
 	}
 	return h

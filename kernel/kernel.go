@@ -121,7 +121,7 @@ func Boot(cfg BootConfig, modules ...Module) (*Kernel, error) {
 	k.snap.journal = cfg.Journal
 	k.sup = cfg.Supervisor
 	if k.sup == nil {
-		k.sup = &Backoff{Policy: cfg.Retry, Limits: k.retryLimitOf}
+		k.sup = &Backoff{Policy: cfg.Retry, Limits: k.RetryLimit}
 	}
 	_, builtin := k.sup.(*Backoff)
 	k.deferred.on = !builtin

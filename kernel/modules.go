@@ -407,11 +407,13 @@ func (k *Kernel) ResetModule(name string) error {
 	return nil
 }
 
-func (k *Kernel) retryLimitOf(typ uint32) int {
-	if int(typ) < len(k.types) {
+// RetryLimit returns the retries a task of typ may have: its TypeInfo's
+// RetryLimit, else BootConfig.Retry.Max.
+func (k *Kernel) RetryLimit(typ uint32) int {
+	if int(typ) < len(k.types) && k.types[typ].info.RetryLimit > 0 {
 		return k.types[typ].info.RetryLimit
 	}
-	return 0
+	return k.cfg.Retry.Max
 }
 
 func errUnknownModule(name string) error { return fmt.Errorf("%w: no module %q", ErrConfig, name) }

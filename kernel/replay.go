@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"maps"
 	"sync/atomic"
 	"time"
 
@@ -42,7 +43,7 @@ func ReadJournal(r io.Reader) (map[uint64]int, error) {
 // are not snapshotted.
 func (k *Kernel) Replay(s *Snapshot, ends map[uint64]int) (ReplayReport, error) {
 	var r ReplayReport
-	ends = clone(ends)
+	ends = maps.Clone(ends)
 	emitted := map[[2]uint64]bool{} // channel deliveries already re-emitted, by (channel, key without subscriber)
 	for _, e := range s.Entries {
 		if ends[e.Key] > 0 {
@@ -103,14 +104,6 @@ func (k *Kernel) replayEmit(id ChanID, t Task) error {
 		}
 		time.Sleep(50 * time.Microsecond) // the lossless channel drains
 	}
-}
-
-func clone(m map[uint64]int) map[uint64]int {
-	out := make(map[uint64]int, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 func whereName(w uint8) string {

@@ -72,15 +72,8 @@ type snapState struct {
 }
 
 func contentKey(t *Task) uint64 {
-	h := uint64(fnvOffset)
-	for _, v := range [...]uint64{uint64(t.Type), uint64(t.Tenant), uint64(t.Channel), t.Meta0, t.Meta1,
-		uint64(t.PayloadLen), t.Payload} {
-		for i := 0; i < 64; i += 8 {
-			h ^= (v >> i) & 0xff
-			h *= fnvPrime
-		}
-	}
-	return h
+	return fnvWords(fnvOffset, uint64(t.Type), uint64(t.Tenant), uint64(t.Channel), t.Meta0, t.Meta1,
+		uint64(t.PayloadLen), t.Payload)
 }
 
 func identOf(t *Task) [4]uint32 { return [4]uint32{t.Seq, t.Type, uint32(t.Tenant), t.Channel} }
