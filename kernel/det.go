@@ -37,7 +37,8 @@ import (
 // handle.
 //
 // Inputs from outside the lane are deterministic when they are: a tick's
-// inputs submitted with one SubmitBatch (they reach the same tick), or
+// inputs submitted together with SubmitBatch (a run of deterministic tasks
+// reaches one tick), or
 // tasks emitted by deterministic handlers. Inputs racing a running lane
 // land in whichever tick comes next.
 
@@ -149,17 +150,44 @@ func (k *Kernel) detPut(t *Task, ch ChanID, submitted bool) error {
 	return nil
 }
 
-// detPutBatch submits a batch of deterministic tasks: all of them reach the
-// same tick. It takes the longest prefix of deterministic tasks; a plain
-// task ends it (ErrNotDeterministic: submit those separately).
+// submitRuns is SubmitBatch in a kernel with a deterministic lane: each run
+// of consecutive deterministic tasks reaches the lane's inbox at once (one
+// tick), each run of plain tasks the ready queues; it stops at the first
+// refusal, so what it admits is a prefix.
+func (k *Kernel) submitRuns(ts []Task) (int, error) {
+	done := 0
+	for done < len(ts) {
+		rest := ts[done:]
+		det := k.isDet(&rest[0])
+		n := 1
+		for n < len(rest) && k.isDet(&rest[n]) == det {
+			n++
+		}
+		if !det {
+			m := k.core.SubmitBatch(rest[:n])
+			if done += m; m < n {
+				return done, errReadyFull
+			}
+			continue
+		}
+		m, err := k.detPutBatch(rest[:n])
+		if done += m; err != nil {
+			return done, err
+		}
+	}
+	return done, nil
+}
+
+// detPutBatch puts deterministic tasks into the lane's inbox together: they
+// reach the same tick. A DETERMINISTIC flag on a plain type refuses the
+// whole run.
 func (k *Kernel) detPutBatch(ts []Task) (int, error) {
-	n := 0
-	for n < len(ts) && k.isDet(&ts[n]) {
-		if err := k.detCheck(&ts[n]); err != nil {
+	for i := range ts {
+		if err := k.detCheck(&ts[i]); err != nil {
 			return 0, err
 		}
-		n++
 	}
+	n := len(ts)
 	d := k.det
 	d.mu.Lock()
 	for i := range ts[:n] {
@@ -173,9 +201,6 @@ func (k *Kernel) detPutBatch(ts []Task) (int, error) {
 	d.count.Add(int64(n))
 	d.mu.Unlock()
 	k.core.Idle.Wake(0)
-	if n < len(ts) {
-		return n, fmt.Errorf("%w: a deterministic batch ends at task %d", ErrNotDeterministic, n)
-	}
 	return n, nil
 }
 

@@ -292,3 +292,36 @@ func TestD1_SysTick(t *testing.T) {
 		t.Fatal("sys.tick was closed")
 	}
 }
+
+// [D1] SubmitBatch in a kernel with deterministic types: an empty batch is
+// nothing; in a mixed batch the deterministic tasks go to the lane (and run
+// on worker 0 in canonical order), the plain ones to the ready queues.
+func TestD1_MixedBatch(t *testing.T) {
+	const tDet, tPlain = 1, 2
+	log := &detLog{}
+	var plain atomic.Int64
+	m := Module{Name: "m", Handlers: []Handler{
+		{Type: tDet, Flags: DetHandler, Fn: func(c *Ctx) Status {
+			log.add("det %d tick=%d worker=%d", c.Task().Meta0, c.Tick(), c.Worker())
+			return OK
+		}},
+		{Type: tPlain, Fn: func(*Ctx) Status { plain.Add(1); return OK }}}}
+	k := fxBoot(t, BootConfig{Workers: 2, Types: detTypes(tDet)}, m)
+	if n, err := k.SubmitBatch(nil); n != 0 || err != nil {
+		t.Fatalf("empty batch: %d, %v", n, err)
+	}
+	ts := []Task{{Type: tPlain}, {Type: tDet, Meta0: 2}, {Type: tDet, Meta0: 1}, {Type: tPlain}, {Type: tDet, Meta0: 3}}
+	ts[2].SetPriority(0)
+	ts[1].SetPriority(1) // canonical order puts Meta0 1 (priority 0) first
+	if n, err := k.SubmitBatch(ts); n != len(ts) || err != nil {
+		t.Fatalf("mixed batch: %d, %v", n, err)
+	}
+	checkIdentity(t, haltOK(t, k))
+	got := log.list()
+	if plain.Load() != 2 || len(got) != 3 || got[0] != "det 1 tick=1 worker=0" {
+		t.Fatalf("plain ran %d, lane ran %v", plain.Load(), got)
+	}
+	if s := k.DetStats(); s.Ran != 3 {
+		t.Fatalf("the lane ran %d tasks, want 3", s.Ran)
+	}
+}

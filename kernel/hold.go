@@ -10,9 +10,11 @@ import (
 // handlers run on the workers — a restart is a fresh start, as in OTP, and
 // Init may set state that handlers read. Holding a module stops its
 // handlers: tasks that reach a held module wait on their worker and go back
-// to its local queue, in order, once the hold ends. A hold waits for every other worker to
-// finish the batch it is in (each worker publishes its loop count), so that
-// no handler of the module is still running when it returns. The dispatch
+// to its local queue, in order, once the hold ends. A hold waits for every
+// other worker to finish the batch it is in (while a module is held, each
+// worker publishes its growing loop count at the top of its loop, so a new
+// value means the batch that may have begun before the hold has ended), so
+// that no handler of the module is still running when it returns. The dispatch
 // path pays one load of a read-mostly word while no module is held.
 //
 // A task that waited for a hold is re-dispatched later: a lossless

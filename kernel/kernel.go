@@ -242,8 +242,8 @@ func (k *Kernel) SubmitBatch(ts []Task) (int, error) {
 	if !ok {
 		return 0, ErrClosed
 	}
-	if k.det != nil && k.isDet(&ts[0]) {
-		return k.detPutBatch(ts) // one tick's inputs, atomically
+	if k.det != nil {
+		return k.submitRuns(ts) // deterministic runs go to the lane (det.go)
 	}
 	n := k.core.SubmitBatch(ts)
 	if n < len(ts) {

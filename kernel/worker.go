@@ -45,7 +45,7 @@ type worker struct {
 	det   *detLane // worker 0 runs the deterministic lane (det.go); nil elsewhere
 
 	wakes    atomic.Uint64 // incremented on every unpark (Halt's quiescence check)
-	loops    atomic.Uint64 // the loop count, published each round (module holds, hold.go)
+	loops    atomic.Uint64 // the loop count, published each round while a module is held (hold.go)
 	holdWait []Task        // tasks of held modules (hold.go)
 	holdN    atomic.Int64  // len(holdWait), for pending()
 	lqDepth  atomic.Int64  // published at park
@@ -77,7 +77,9 @@ func (w *worker) run() {
 	defer w.timer.Stop()
 	idle := 0
 	for !w.k.stopping() {
-		w.loops.Store(w.iter)
+		if w.k.held.Load() != 0 {
+			w.loops.Store(w.iter) // only a module hold waits for it (hold.go)
+		}
 		if w.k.world.req.Load() {
 			w.pauseForWorld() // a snapshot (replay.go)
 			continue
