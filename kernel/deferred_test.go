@@ -207,10 +207,11 @@ func TestX1_ExternalLifecycle(t *testing.T) {
 	}
 }
 
-// [X3][C3] A catch-all handler subscribed from outside with ChanSubscribe
+// [C3] A catch-all handler subscribed from outside with ChanSubscribe (what
+// the channel actors of [X3] stand on)
 // receives every delivery of a typed channel, each naming its subscriber
 // index; a module without such a handler is refused.
-func TestX3_ChanSubscribeCatchAll(t *testing.T) {
+func TestC3_ChanSubscribeCatchAll(t *testing.T) {
 	const typ = 5
 	var mu sync.Mutex
 	got := map[int][]uint64{}
