@@ -99,7 +99,11 @@ func TestX2_DirectiveMapping(t *testing.T) {
 			case tc.completed:
 				waitFor(t, "the retried task", func() bool { return b.ok.Load() == 1 })
 			case tc.poisoned:
-				waitFor(t, "the POISONED report", func() bool { return f.reports(task.Poisoned) == 1 })
+				// The task reaches sys.error when the strategy stopped b;
+				// b's actor finishes stopping on its own mailbox.
+				waitFor(t, "the POISONED report and b stopped", func() bool {
+					return f.reports(task.Poisoned) == 1 && !f.n.Running("b")
+				})
 			}
 			want := map[string]int64{"a": 1, "b": 1, "c": 1, "sink": 1}
 			for _, m := range tc.reinit {
