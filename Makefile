@@ -6,7 +6,8 @@ TESTFLAGS ?=
 
 .PHONY: help lib test test-short test-notrace test-ring test-alloc test-sched test-chan \
         test-module test-worker test-boot test-actors test-chans bench bench-micro verify proto \
-        run run-pipeline run-tree run-sim test-det test-bridge test-cluster test-sdk test-gpu clean
+        run run-pipeline run-tree run-sim test-det test-bridge test-cluster test-sdk test-gpu clean \
+        test-kernels kernels cuda-check cuda-test
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -65,6 +66,27 @@ test-sdk: ## the tier-2 SDK and the standard modules [U1] [U2]
 
 test-gpu: ## the simulated GPU kernel, bridge channels between kernels, dual boot [G1]-[G3] [B1]-[B4] [K1]
 	$(GO) test $(RACE) $(TESTFLAGS) ./gpu/... ./bridge/link/ ./examples/offload/
+
+test-kernels: ## GMK/gpu's device data structures as host C under threads (rings, slab, bump, EVQ, bridge ring) [G2]
+	$(GO) test $(RACE) $(TESTFLAGS) ./kernels/hosttest/
+
+kernels: ## regenerate the dispatch switch, build the kernel PTX (sm_90, sm_80), print the register report (needs nvcc)
+	$(GO) run ./cmd/gmk-kbuild
+
+cuda-check: ## install the CUDA toolkit; vet and build with -tags cuda; build the device test binary; check the committed PTX
+	scripts/install-cuda.sh
+	$(GO) vet -tags cuda $(PKGS)
+	$(GO) build -tags cuda $(PKGS)
+	$(GO) test -c -tags cuda -o /dev/null ./gpu/cuda/
+	$(GO) run ./cmd/gmk-kbuild --check
+	$(GO) test -count=1 $(TESTFLAGS) ./internal/kbuild/ ./cmd/gmk-kbuild/
+
+cuda-test: ## on a machine with an NVIDIA GPU: the device tests and the GPU benchmark (skipped, saying why, without one)
+	@if ! nvidia-smi -L >/dev/null 2>&1; then \
+		echo "cuda-test: no NVIDIA GPU here (nvidia-smi -L failed): skipping the device tests and the GPU benchmark"; \
+	else \
+		$(GO) test -tags cuda -count=1 -v ./gpu/cuda/ && $(GO) run -tags cuda ./cmd/gmk-gpu-bench; \
+	fi
 
 test-actors: ## module actors, supervision mapping, OTP strategies, YAML tree [X1] [X2] [X4]
 	$(GO) test $(RACE) $(TESTFLAGS) ./actors/ ./actors/supervise/ ./actors/config/ ./examples/tree/

@@ -1,0 +1,260 @@
+//go:build cuda
+
+// Command gmk-gpu-bench measures GMK/gpu on a real device (issue 5,
+// acceptance 4), in one run, one machine-readable line per measurement:
+//
+//	gpu launch-baseline <async|sync> <launches/s> us_per_launch=<x>
+//	gpu persistent spin <tasks/s> workers=<n> tasks=<n> vs_launch=<x>
+//	gpu bridge-rtt inline p50_us=<x> p99_us=<x> n=<n>
+//	gpu bridge cuda batch=<n> <inline|4k> <tasks/s> gb_per_s=<x> transfers_per_task=<x>
+//
+// The baseline is one kernel launch per task (cuLaunchKernel from C, one
+// block of 32 threads doing what one task does); the persistent kernel runs
+// chains of no-op spin tasks seeded into every worker's LQ, counted end to
+// end by their completions arriving on host.tx; the round trip sends one
+// inline echo task over host.rx and waits for its reply on host.tx; the
+// bridge throughput pushes tasks host → device into the sink handler,
+// batched by the host's publish size, until the device has released them
+// all.
+//
+// Built only with -tags cuda (it links gorgonia.org/cu, which exits the
+// process at init when there is no device).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/gmkernel/gmk/bridge"
+	"github.com/gmkernel/gmk/gpu/cuda"
+	"github.com/gmkernel/gmk/gpu/cuda/ptx"
+	"github.com/gmkernel/gmk/kernel/task"
+)
+
+// Task types of the GPU modules used here (kernels/modules).
+const (
+	echoIn   = 960
+	echoOut  = 961
+	spinType = 994
+	spinDone = 995
+	sinkType = 996
+)
+
+func main() {
+	ptxPath := flag.String("ptx", "", "kernel image (PTX file); default: the embedded sm_90 image (gpu/cuda/ptx)")
+	workers := flag.Int("workers", 0, "worker blocks (0: SMs × resident blocks per SM)")
+	threads := flag.Int("threads", 256, "threads per worker block")
+	per := flag.Int("per", 256, "spin chains seeded per worker")
+	hops := flag.Int("hops", 2000, "tasks per spin chain - 1")
+	launches := flag.Int("launches", 200000, "launches for the baseline")
+	rtts := flag.Int("rtt", 20000, "bridge round trips")
+	bridgeN := flag.Int("bridge-n", 2000000, "inline tasks per bridge throughput run (4 KiB runs use a quarter)")
+	only := flag.String("only", "", "run one part: launch, spin, rtt, bridge")
+	rxMode := flag.String("rx", "mapped", "host.rx mode: mapped (device polls pinned host memory) or dma (copy engine)")
+	flag.Parse()
+
+	image, err := loadPTX(*ptxPath)
+	check(err)
+	k, err := cuda.Open(cuda.Config{PTX: image, Workers: *workers, Threads: *threads,
+		Bridge: bridge.Config{Capacity: 8192, Staging: 64 << 20}, RxMode: cuda.RxMode(*rxMode)})
+	check(err)
+	defer func() { check(k.Close()) }()
+	check(k.Boot())
+	fmt.Printf("# device %s | %d SMs | %d workers × %d threads | host.rx %s\n", k.Name, k.SMs, k.Workers(), *threads, *rxMode)
+	mode = *rxMode
+
+	var perLaunch float64
+	if *only == "" || *only == "launch" {
+		perLaunch = launchBaseline(k, *launches)
+		lat, err := k.ProbeRead(10000)
+		check(err)
+		fmt.Printf("gpu probe host-read ns=%d\n", lat.Nanoseconds())
+		bw, err := k.ProbeDMA(64<<20, 20)
+		check(err)
+		fmt.Printf("gpu probe dma-htod gb_per_s=%.2f\n", bw/1e9)
+		pin, heap := k.ProbeHostWrite(5)
+		fmt.Printf("gpu probe host-write pinned_gb_per_s=%.2f heap_gb_per_s=%.2f\n", pin/1e9, heap/1e9)
+	}
+	if *only == "" || *only == "spin" {
+		spin(k, *per, *hops, perLaunch)
+	}
+	if *only == "" || *only == "rtt" {
+		rtt(k, *rtts)
+	}
+	if *only == "" || *only == "bridge" {
+		for _, size := range []int{0, 4096} {
+			for _, batch := range []int{1, 64, 256} {
+				n := *bridgeN
+				if size > 0 {
+					n /= 4
+				}
+				if batch == 1 {
+					n /= 8
+				}
+				bridgeRun(k, batch, size, n)
+			}
+		}
+	}
+	s, err := k.Stats()
+	check(err)
+	t := cuda.Sum(s)
+	fmt.Printf("# totals: done=%d batches=%d unknown=%d failed=%d emit_full=%d bridge_in=%d bridge_out=%d gaps=%d payload_fail=%d\n",
+		t.Done, t.Batches, t.Unknown, t.Failed, t.EmitFull, t.BridgeIn, t.BridgeOut, t.BridgeGap, t.PayloadFail)
+	w0 := s[0]
+	fmt.Printf("# worker 0: rounds=%d batches=%d idle=%d us: gather=%.0f egress=%.0f dispatch=%.0f flush=%.0f\n",
+		w0.Rounds, w0.Batches, w0.Idle, float64(w0.NsGather)/1e3, float64(w0.NsEgress)/1e3, float64(w0.NsDispatch)/1e3, float64(w0.NsFlush)/1e3)
+	fmt.Printf("# worker 0 host.rx us: poll=%.0f slots=%.0f blocks=%.0f copy=%.0f release=%.0f\n",
+		float64(w0.NsRxPoll)/1e3, float64(w0.NsRxSlots)/1e3, float64(w0.NsRxBlocks)/1e3, float64(w0.NsRxCopy)/1e3, float64(w0.NsRxRelease)/1e3)
+	fmt.Printf("# all workers: rounds=%d us: gather=%.0f dispatch=%.0f flush=%.0f\n",
+		t.Rounds, float64(t.NsGather)/1e3, float64(t.NsDispatch)/1e3, float64(t.NsFlush)/1e3)
+}
+
+var mode string // host.rx mode, for the output lines
+
+func loadPTX(path string) (string, error) {
+	if path == "" {
+		return ptx.SM90(), nil
+	}
+	b, err := os.ReadFile(path)
+	return string(b), err
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gmk-gpu-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// launchBaseline returns seconds per launch (async).
+func launchBaseline(k *cuda.Kernel, n int) float64 {
+	d, err := k.LaunchBaseline(n, false)
+	check(err)
+	per := d.Seconds() / float64(n)
+	fmt.Printf("gpu launch-baseline async %.0f us_per_launch=%.3f\n", float64(n)/d.Seconds(), per*1e6)
+	ds, err := k.LaunchBaseline(n/10, true)
+	check(err)
+	fmt.Printf("gpu launch-baseline sync %.0f us_per_launch=%.3f\n", float64(n/10)/ds.Seconds(), ds.Seconds()/float64(n/10)*1e6)
+	return per
+}
+
+// drain peeks host.tx until want tasks of type typ arrived (others are
+// counted as stray) or the deadline passes; returns the count seen.
+func drain(rx bridge.Receiver, typ uint32, want int, deadline time.Time) (got, stray int) {
+	msgs := make([]bridge.Msg, 256)
+	for got < want && time.Now().Before(deadline) {
+		n, err := rx.Peek(msgs)
+		check(err)
+		for _, m := range msgs[:n] {
+			if m.Task.Type == typ {
+				got++
+			} else {
+				stray++
+			}
+		}
+		if n > 0 {
+			rx.Release()
+		}
+	}
+	return got, stray
+}
+
+func spin(k *cuda.Kernel, per, hops int, perLaunch float64) {
+	check(k.Seed(spinType, uint64(hops), per))
+	before, err := k.Stats()
+	check(err)
+	start := time.Now()
+	check(k.Launch())
+	chains := per * k.Workers()
+	got, stray := drain(k.Bridge().Receiver(), spinDone, chains, time.Now().Add(60*time.Second))
+	d := time.Since(start)
+	check(k.Stop(5 * time.Second))
+	after, err := k.Stats()
+	check(err)
+	done := cuda.Sum(after).Done - cuda.Sum(before).Done
+	tasks := uint64(chains) * uint64(hops+1)
+	if got != chains || done != tasks {
+		fmt.Fprintf(os.Stderr, "gmk-gpu-bench: spin: %d of %d chains completed (%d stray), %d of %d tasks dispatched\n", got, chains, stray, done, tasks)
+	}
+	rate := float64(done) / d.Seconds()
+	vs := 0.0
+	if perLaunch > 0 {
+		vs = rate * perLaunch
+	}
+	fmt.Printf("gpu persistent spin %.0f workers=%d tasks=%d chains=%d seconds=%.3f vs_launch=%.0f\n",
+		rate, k.Workers(), done, got, d.Seconds(), vs)
+}
+
+func rtt(k *cuda.Kernel, n int) {
+	check(k.Launch())
+	defer func() { check(k.Stop(5 * time.Second)) }()
+	tx, rx := k.Bridge().Sender(), k.Bridge().Receiver()
+	msgs := make([]bridge.Msg, 8)
+	lat := make([]time.Duration, 0, n)
+	for i := range n + 1000 {
+		t := task.Task{Type: echoIn, Meta0: uint64(i)}
+		start := time.Now()
+		for tx.Stage(&t, nil) != nil {
+		}
+		tx.Publish()
+		for {
+			m, err := rx.Peek(msgs)
+			check(err)
+			if m > 0 {
+				if msgs[0].Task.Type != echoOut || msgs[0].Task.Meta0 != uint64(i) {
+					check(fmt.Errorf("rtt: reply type %d meta0 %d, want %d/%d", msgs[0].Task.Type, msgs[0].Task.Meta0, echoOut, i))
+				}
+				rx.Release()
+				break
+			}
+		}
+		if i >= 1000 { // warm-up excluded
+			lat = append(lat, time.Since(start))
+		}
+	}
+	slices.Sort(lat)
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) / 1e3 }
+	fmt.Printf("gpu bridge-rtt inline rx=%s p50_us=%.2f p99_us=%.2f min_us=%.2f n=%d\n", mode, q(0.5), q(0.99), q(0), len(lat))
+}
+
+func bridgeRun(k *cuda.Kernel, batch, size, n int) {
+	check(k.Launch())
+	defer func() { check(k.Stop(5 * time.Second)) }()
+	tx := k.Bridge().Sender()
+	before := tx.Stats()
+	var payload []byte
+	if size > 0 {
+		payload = make([]byte, size)
+		for i := range payload {
+			payload[i] = byte(i)
+		}
+	}
+	start := time.Now()
+	for i := 0; i < n; {
+		t := task.Task{Type: sinkType, PayloadLen: uint32(size), Meta0: uint64(i)}
+		if err := tx.Stage(&t, payload); err != nil {
+			tx.Publish()
+			continue
+		}
+		i++
+		if tx.Staged() >= batch {
+			tx.Publish()
+		}
+	}
+	tx.Publish()
+	for !k.RxDrained() {
+	}
+	d := time.Since(start)
+	after := tx.Stats()
+	tasks, transfers := after.Tasks-before.Tasks, after.Transfers-before.Transfers
+	kind := "inline"
+	if size > 0 {
+		kind = "4k"
+	}
+	rate := float64(tasks) / d.Seconds()
+	fmt.Printf("gpu bridge cuda-%s batch=%d %s %.0f gb_per_s=%.2f transfers_per_task=%.4f\n",
+		mode, batch, kind, rate, rate*float64(size)/1e9, float64(transfers)/float64(tasks))
+}
