@@ -31,6 +31,7 @@ import (
 	"github.com/gmkernel/gmk/bridge"
 	"github.com/gmkernel/gmk/gpu/cuda"
 	"github.com/gmkernel/gmk/gpu/cuda/ptx"
+	"github.com/gmkernel/gmk/gpu/discover"
 	"github.com/gmkernel/gmk/kernel/task"
 )
 
@@ -56,6 +57,13 @@ func main() {
 	rxMode := flag.String("rx", "mapped", "host.rx mode: mapped (device polls pinned host memory) or dma (copy engine)")
 	flag.Parse()
 
+	if ds, err := discover.Devices(); err != nil {
+		fmt.Println("# nvml:", err)
+	} else {
+		for _, d := range ds {
+			fmt.Println("#", d)
+		}
+	}
 	image, err := loadPTX(*ptxPath)
 	check(err)
 	k, err := cuda.Open(cuda.Config{PTX: image, Workers: *workers, Threads: *threads,
