@@ -459,17 +459,17 @@ func (k *Kernel) ProbeDMA(bytes, reps int) (float64, error) {
 }
 
 // Close stops the workers (if they run), frees device and host memory, and
-// releases the context. A kernel whose workers are hung resets the primary
-// context, which frees everything in it.
+// releases the context. Workers that do not stop (a hung handler) leave the
+// context unusable: the driver's context reset waits for the running kernel
+// (measured on an H100: cuDevicePrimaryCtxReset blocks for as long as the
+// kernel hangs), so Close gives up at once with ErrHung and the only way back
+// is to end the process — which is why the GPU kernel runs in its own daemon
+// process (DESIGN.md decision 7) and the watchdog kills and restarts it.
 func (k *Kernel) Close() error {
 	var errs []error
 	if err := k.Stop(2 * time.Second); err != nil {
-		errs = append(errs, err)
-		if rerr := k.dev.ResetPrimaryCtx(); rerr != nil {
-			errs = append(errs, rerr)
-		}
 		runtime.UnlockOSThread()
-		return errors.Join(errs...)
+		return fmt.Errorf("cuda: close: %w; end the process to free the device", err)
 	}
 	if k.br != nil {
 		k.br.Close()

@@ -8,9 +8,13 @@ package cuda
 // the binary cannot start at all, since gorgonia.org/cu exits at init).
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,6 +29,7 @@ const (
 	tXformIn, tXformOut       = 990, 991
 	tChecksumIn, tChecksumOut = 992, 993
 	tSpin, tSpinDone          = 994, 995
+	tHang                     = 997
 )
 
 // image returns the kernel image: $GMK_PTX when set, else the embedded one.
@@ -259,4 +264,92 @@ func TestF4_StopAndRelaunch(t *testing.T) {
 			t.Fatalf("round %d: %v", round, err)
 		}
 	}
+}
+
+// TestF4_HungWorkerKillAndReboot: a handler that never returns stops its
+// worker's heartbeat while the others keep beating, and Stop reports ErrHung
+// ([F4]) — in a child process (TestF4_HangChild), because a hung kernel can
+// only be cleared by ending its process (Close explains why). The parent
+// kills the child as the watchdog kills the GPU daemon, and a new kernel then
+// boots on the same device and serves the bridge: the reboot.
+func TestF4_HungWorkerKillAndReboot(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestF4_HangChild$", "-test.v")
+	cmd.Env = append(os.Environ(), "GMK_HANG_CHILD=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	verdict := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if line := sc.Text(); strings.HasPrefix(line, "HANG ") {
+				verdict <- line
+				return
+			}
+		}
+		verdict <- "child ended without a verdict"
+	}()
+	var v string
+	select {
+	case v = <-verdict:
+	case <-time.After(60 * time.Second):
+		v = "no verdict in 60 s"
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if v != "HANG confirmed" {
+		t.Fatalf("child: %s", v)
+	}
+
+	k := boot(t, RxMapped, 2)
+	if err := k.Launch(); err != nil {
+		t.Fatal(err)
+	}
+	send(t, k.Bridge().Sender(), []task.Task{{Type: tEchoIn, Meta0: 42}}, [][]byte{nil})
+	if got := collect(t, k.Bridge().Receiver(), 1); got[0].Task.Meta0 != 42 {
+		t.Fatalf("after the reboot: reply meta0 %d", got[0].Task.Meta0)
+	}
+}
+
+// TestF4_HangChild is TestF4_HungWorkerKillAndReboot's child: it hangs a
+// worker, checks the heartbeats and Stop, prints its verdict and waits to be
+// killed.
+func TestF4_HangChild(t *testing.T) {
+	if os.Getenv("GMK_HANG_CHILD") == "" {
+		t.Skip("runs only as the child process of TestF4_HungWorkerKillAndReboot")
+	}
+	k, err := Open(Config{PTX: image(t), Workers: 4, Bridge: bridge.Config{Capacity: 256, Staging: 1 << 20}})
+	if err == nil {
+		err = k.Boot()
+	}
+	if err == nil {
+		err = k.Launch()
+	}
+	if err != nil {
+		fmt.Println("HANG boot failed:", err)
+		return
+	}
+	send(t, k.Bridge().Sender(), []task.Task{{Type: tHang}}, [][]byte{nil})
+	// Worker 0 runs host.rx's tasks: it hangs; the others idle and beat.
+	stalled := false
+	for deadline := time.Now().Add(10 * time.Second); !stalled && time.Now().Before(deadline); {
+		a := k.Heartbeats(nil)
+		time.Sleep(20 * time.Millisecond) // 20 heartbeat periods
+		b := k.Heartbeats(nil)
+		stalled = b[0] == a[0] && b[1] > a[1] && b[2] > a[2] && b[3] > a[3]
+	}
+	switch err := k.Stop(200 * time.Millisecond); {
+	case !stalled:
+		fmt.Println("HANG worker 0 kept beating, or the others stopped")
+	case !errors.Is(err, ErrHung):
+		fmt.Println("HANG Stop:", err)
+	default:
+		fmt.Println("HANG confirmed")
+	}
+	time.Sleep(time.Hour) // killed by the parent
 }

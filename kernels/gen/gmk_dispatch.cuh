@@ -5,12 +5,13 @@
  *
  * Handlers whose probe uses more than 32 registers are __noinline__.
  *
- * type  module    name      fn            granularity  shared  regs  attr
- * 960   echo      echo      gmk_echo      scalar       0       28    __forceinline__
- * 990   xform     xform     gmk_xform     warp         0       30    __forceinline__
- * 992   checksum  checksum  gmk_checksum  block        0       30    __forceinline__
- * 994   spin      spin      gmk_spin      scalar       0       28    __forceinline__
- * 996   spin      sink      gmk_sink      scalar       0       8     __forceinline__
+ * type  module    name      fn              granularity  shared  regs  attr
+ * 960   echo      echo      gmk_echo        scalar       0       28    __forceinline__
+ * 990   xform     xform     gmk_xform       warp         0       30    __forceinline__
+ * 992   checksum  checksum  gmk_checksum    block        0       30    __forceinline__
+ * 994   spin      spin      gmk_spin        scalar       0       28    __forceinline__
+ * 996   spin      sink      gmk_sink        scalar       0       8     __forceinline__
+ * 997   fault     hang      gmk_fault_hang  scalar       0       8     __forceinline__
  */
 #ifndef GMK_DISPATCH_CUH
 #define GMK_DISPATCH_CUH
@@ -22,13 +23,15 @@
 #define GMK_ATTR_gmk_checksum __forceinline__ /* 30 registers */
 #define GMK_ATTR_gmk_spin __forceinline__ /* 28 registers */
 #define GMK_ATTR_gmk_sink __forceinline__ /* 8 registers */
+#define GMK_ATTR_gmk_fault_hang __forceinline__ /* 8 registers */
 
 #include "modules/checksum/checksum.cuh"
 #include "modules/echo/echo.cuh"
+#include "modules/fault/fault.cuh"
 #include "modules/spin/spin.cuh"
 #include "modules/xform/xform.cuh"
 
-#define GMK_NUM_HANDLERS 5
+#define GMK_NUM_HANDLERS 6
 #define GMK_MAX_SHARED 0
 
 /* gmk_granularity: GMK_SCALAR, GMK_WARP or GMK_BLOCK; -1 for an unknown type. */
@@ -39,6 +42,7 @@ __device__ __forceinline__ int gmk_granularity(uint32_t type) {
     case 992u: return GMK_BLOCK; /* checksum.checksum */
     case 994u: return GMK_SCALAR; /* spin.spin */
     case 996u: return GMK_SCALAR; /* spin.sink */
+    case 997u: return GMK_SCALAR; /* fault.hang */
     default: return -1;
     }
 }
@@ -51,6 +55,7 @@ __device__ __forceinline__ int gmk_dispatch(uint32_t type, gmk_ctx_t *ctx, gmk_t
     case 992u: return gmk_checksum(ctx, t);
     case 994u: return gmk_spin(ctx, t);
     case 996u: return gmk_sink(ctx, t);
+    case 997u: return gmk_fault_hang(ctx, t);
     default: return GMK_UNKNOWN_TYPE;
     }
 }
