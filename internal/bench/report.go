@@ -5,6 +5,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/gmkernel/gmk/internal/errw"
 )
 
 // Result is the measurement of one implementation of one case: the median of the
@@ -48,7 +50,7 @@ func FormatRatio(x float64) string {
 // `ratio <case> vs=<peer> <x>` for every peer of every case that has a GMK result,
 // in the order of results. It returns the first write error.
 func WriteReport(w io.Writer, results []Result) error {
-	ew := &errWriter{w: w}
+	ew := errw.New(w)
 	writeLegend(ew, results)
 	writeTable(ew, results)
 	ratios := ratioLines(results)
@@ -58,7 +60,7 @@ func WriteReport(w io.Writer, results []Result) error {
 	for _, l := range ratios {
 		fmt.Fprintln(ew, l)
 	}
-	return ew.err
+	return ew.Err
 }
 
 // writeLegend says what a task is for each case present in results.
@@ -155,19 +157,4 @@ func writeAligned(w io.Writer, rows [][]string, left int) {
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	}
-}
-
-// errWriter remembers the first write error and drops later writes.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	e.err = err
-	return n, err
 }

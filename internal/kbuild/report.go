@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+
+	"github.com/gmkernel/gmk/internal/errw"
 )
 
 // WriteReport prints the build report ([G4], [U4]): one aligned table row
@@ -12,10 +14,10 @@ import (
 // per architecture, the strip-trace comparison when there is one, and the
 // warnings.
 func (r *Result) WriteReport(w io.Writer) error {
-	ew := &errWriter{w: w}
+	ew := errw.New(w)
 	r.writeHandlers(ew)
 	if len(r.Kernel) > 0 {
-		ew.printf("\nkernel image (%s)\n", r.Options.Kernel)
+		ew.Printf("\nkernel image (%s)\n", r.Options.Kernel)
 		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "ARCH\tFUNCTION\tKIND\tREGS\tSPILL ST\tSPILL LD\tSTACK\tSMEM\tINSTR")
 		for _, s := range r.Kernel {
@@ -28,9 +30,9 @@ func (r *Result) WriteReport(w io.Writer) error {
 		r.writeStripTrace(ew)
 	}
 	for _, wn := range r.Warnings {
-		ew.printf("warning: %s\n", wn)
+		ew.Printf("warning: %s\n", wn)
 	}
-	return ew.err
+	return ew.Err
 }
 
 func (r *Result) firstArch() string {
@@ -40,9 +42,9 @@ func (r *Result) firstArch() string {
 	return ""
 }
 
-func (r *Result) writeHandlers(ew *errWriter) {
+func (r *Result) writeHandlers(ew *errw.Writer) {
 	strip := r.Options.StripTrace
-	ew.printf("CUDA %s\n\nhandlers (each inlined into a probe entry of its own, %s; __noinline__ above %d registers)\n",
+	ew.Printf("CUDA %s\n\nhandlers (each inlined into a probe entry of its own, %s; __noinline__ above %d registers)\n",
 		r.Toolkit, r.firstArch(), r.Options.InlineRegLimit)
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	head := "TYPE\tMODULE\tNAME\tFN\tGRANULARITY\tSHARED\tREGS\tSPILL ST\tSPILL LD\tSTACK\tSMEM\tINSTR\tATTR"
@@ -70,13 +72,13 @@ func (r *Result) writeHandlers(ew *errWriter) {
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
-	ew.printf("%d handlers: %d inlined, %d __noinline__; worker shared memory GMK_MAX_SHARED = %d bytes\n",
+	ew.Printf("%d handlers: %d inlined, %d __noinline__; worker shared memory GMK_MAX_SHARED = %d bytes\n",
 		len(r.Handlers), ninline, len(r.Handlers)-ninline, MaxSharedOf(hs))
 }
 
 // writeStripTrace compares the entries built with and without tracing.
-func (r *Result) writeStripTrace(ew *errWriter) {
-	ew.printf("\nstrip-trace (%s, entries): traced → stripped\n", r.firstArch())
+func (r *Result) writeStripTrace(ew *errw.Writer) {
+	ew.Printf("\nstrip-trace (%s, entries): traced → stripped\n", r.firstArch())
 	tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tREGS\tINSTR")
 	for _, t := range r.Traced {
@@ -118,23 +120,4 @@ func delta(from, to int) string {
 		return "-"
 	}
 	return fmt.Sprintf("%d → %d (%+d)", from, to, to-from)
-}
-
-// errWriter keeps the first write error so the report code stays linear.
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) Write(p []byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	n, err := e.w.Write(p)
-	e.err = err
-	return n, err
-}
-
-func (e *errWriter) printf(format string, args ...any) {
-	fmt.Fprintf(e, format, args...)
 }
