@@ -7,7 +7,7 @@ TESTFLAGS ?=
 .PHONY: help lib test test-short test-notrace test-ring test-alloc test-sched test-chan \
         test-module test-worker test-boot test-actors test-chans bench bench-micro verify proto \
         run run-pipeline run-tree run-sim test-det test-bridge test-cluster test-sdk test-gpu clean \
-        test-kernels kernels cuda-check cuda-test
+        test-kernels kernels cuda-check cuda-test gen
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -70,6 +70,9 @@ test-gpu: ## the simulated GPU kernel, bridge channels between kernels, dual boo
 test-kernels: ## GMK/gpu's device data structures as host C under threads (rings, slab, bump, EVQ, bridge ring) [G2]
 	$(GO) test $(RACE) $(TESTFLAGS) ./kernels/hosttest/
 
+gen: ## regenerate the task types (types/types_gen.go, kernels/include/gmk_types.h) from types.toml
+	$(GO) run ./cmd/gmk gen types
+
 kernels: ## regenerate the dispatch switch, build the kernel PTX (sm_90, sm_80), print the register report (needs nvcc)
 	$(GO) run ./cmd/gmk-kbuild
 
@@ -103,11 +106,12 @@ bench-micro: ## go test benchmarks of every hot structure (and the notrace diffe
 	$(GO) test -run '^$$' -bench . -benchmem ./kernel/...
 	$(GO) test -run '^$$' -bench . -benchmem -tags gmk_notrace ./kernel/trace/
 
-verify: ## gofmt, go vet, go mod tidy diff, generated protobuf code up to date
+verify: ## gofmt, go vet, go mod tidy diff, generated task types and protobuf code up to date
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags gmk_notrace ./kernel/...
 	$(GO) mod tidy -diff
+	$(GO) run ./cmd/gmk gen types --check
 	scripts/gen-proto.sh --check
 
 proto: ## regenerate the .pb.go files from the .proto files (installs protoc, protoc-gen-go when missing)

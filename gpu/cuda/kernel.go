@@ -32,6 +32,7 @@ type Config struct {
 	PayloadBlock int           // bytes per device payload block (a multiple of 16); default 16 KiB
 	Payloads     int           // payload blocks (a power of two); default 4096
 	TraceEntries int           // trace records per worker (power of two, 0 = off); default 1024
+	EVQCap       int           // events per worker EVQ (power of two); default 1024
 	Bridge       bridge.Config // the host.rx/host.tx rings
 	RxMode       RxMode        // how host.rx reaches the device; default RxMapped
 }
@@ -47,6 +48,7 @@ func (c Config) withDefaults() Config {
 	c.PayloadBlock = cmp.Or(c.PayloadBlock, 16<<10)
 	c.Payloads = cmp.Or(c.Payloads, 4096)
 	c.TraceEntries = cmp.Or(c.TraceEntries, 1024)
+	c.EVQCap = cmp.Or(c.EVQCap, 1024)
 	c.RxMode = cmp.Or(c.RxMode, RxMapped)
 	return c
 }
@@ -95,7 +97,7 @@ func Open(cfg Config) (*Kernel, error) {
 		return nil, fmt.Errorf("cuda: batch %d, rx batch %d (max %d), threads %d (a multiple of 32, at least %d)",
 			cfg.Batch, cfg.RxBatch, maxBatch, cfg.Threads, maxBatch)
 	}
-	for name, v := range map[string]int{"Payloads": cfg.Payloads, "LQCap": cfg.LQCap, "GRQCap": cfg.GRQCap, "EgressCap": cfg.EgressCap} {
+	for name, v := range map[string]int{"Payloads": cfg.Payloads, "LQCap": cfg.LQCap, "GRQCap": cfg.GRQCap, "EgressCap": cfg.EgressCap, "EVQCap": cfg.EVQCap} {
 		if v&(v-1) != 0 {
 			return nil, fmt.Errorf("cuda: %s %d: want a power of two", name, v)
 		}
@@ -211,6 +213,9 @@ func (k *Kernel) Boot() error {
 	oTracePos := l.take(w * 8)
 	oPool := l.take(mpmcSize)
 	oPoolCells := l.take(c.Payloads * cellSize)
+	oEVQ := l.take(w * evqSize)
+	oEVQInbox := l.take(w * c.EVQCap * evqCellSize)
+	oEVQHeap := l.take(w * c.EVQCap * evqCellSize)
 	oLQCells := l.take(w * c.LQCap * cellSize)
 	oGRQCells := l.take(b * c.GRQCap * cellSize)
 	oEgCells := l.take(c.EgressCap * cellSize)
@@ -236,7 +241,7 @@ func (k *Kernel) Boot() error {
 		rx: rx, rxHost: rxHost, tx: hd + uint64(hostHdr) + ringBA,
 		lq: d + uint64(oLQ), grq: d + uint64(oGRQ), egress: d + uint64(oEg), stats: d + uint64(oStats),
 		trace: d + uint64(oTrace), tracePos: d + uint64(oTracePos),
-		arena: d + uint64(oArena), pool: d + uint64(oPool),
+		arena: d + uint64(oArena), pool: d + uint64(oPool), evq: d + uint64(oEVQ),
 	}
 	k.stD = k.devMem + cu.DevicePtr(oState)
 	k.scratch = k.devMem + cu.DevicePtr(oScratch)
@@ -247,7 +252,8 @@ func (k *Kernel) Boot() error {
 		return err
 	}
 	args := []uint64{uint64(k.stD), d + uint64(oLQCells), uint64(c.LQCap), d + uint64(oGRQCells), uint64(c.GRQCap),
-		d + uint64(oEgCells), uint64(c.EgressCap), d + uint64(oPoolCells)}
+		d + uint64(oEgCells), uint64(c.EgressCap), d + uint64(oPoolCells),
+		d + uint64(oEVQInbox), d + uint64(oEVQHeap), uint64(c.EVQCap)}
 	if err = k.launch(k.setup, k.SMs*4, 256, k.aux, args...); err != nil {
 		return fmt.Errorf("cuda: gmk_setup: %w", err)
 	}
@@ -374,6 +380,7 @@ func Sum(ws []WorkerStats) WorkerStats {
 		s.NsDispatch += w.NsDispatch
 		s.NsFlush += w.NsFlush
 		s.NsEgress += w.NsEgress
+		s.EvqFired += w.EvqFired
 	}
 	return s
 }

@@ -30,6 +30,7 @@ const (
 	tChecksumIn, tChecksumOut = 992, 993
 	tSpin, tSpinDone          = 994, 995
 	tHang                     = 997
+	tDelaySet, tDelayDue      = 998, 999
 )
 
 // image returns the kernel image: $GMK_PTX when set, else the embedded one.
@@ -352,4 +353,33 @@ func TestF4_HangChild(t *testing.T) {
 		fmt.Println("HANG confirmed")
 	}
 	time.Sleep(time.Hour) // killed by the parent
+}
+
+// TestS5_EmitAfterWaitsOnEVQ: tasks re-emitted with gmk_emit_after wait on
+// the worker's device EVQ ([G1], [G2], [S5]) and never run before their
+// delay; each fires exactly once.
+func TestS5_EmitAfterWaitsOnEVQ(t *testing.T) {
+	k := boot(t, RxMapped, 4)
+	if err := k.Launch(); err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	ts := make([]task.Task, n)
+	for i := range ts {
+		ts[i] = task.Task{Type: tDelaySet, Meta0: uint64(i%20) * 100_000} // 0 to 1.9 ms
+	}
+	send(t, k.Bridge().Sender(), ts, make([][]byte, n))
+	got := collect(t, k.Bridge().Receiver(), n)
+	for _, m := range got {
+		if m.Task.Type != tDelayDue || m.Task.Meta1 < m.Task.Meta0 {
+			t.Fatalf("type %d ran after %d ns, delay %d ns: early or wrong", m.Task.Type, m.Task.Meta1, m.Task.Meta0)
+		}
+	}
+	if err := k.Stop(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ws, _ := k.Stats()
+	if s := Sum(ws); s.EvqFired != n || s.EmitFull != 0 {
+		t.Fatalf("EVQ fired %d of %d, emit_full %d", s.EvqFired, n, s.EmitFull)
+	}
 }

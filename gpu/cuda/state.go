@@ -10,7 +10,7 @@ type gpuState struct {
 	traceMask, traceSample, payloadBlock, npayload uint32
 	ctl, heartbeat, rx, rxHost, tx                 uint64
 	lq, grq, egress, stats, trace, tracePos        uint64
-	arena, pool                                    uint64
+	arena, pool, evq                               uint64
 }
 
 // WorkerStats mirrors gmk_wstat_t: one worker's counters.
@@ -36,7 +36,8 @@ type WorkerStats struct {
 	NsRxBlocks  uint64 // taking payload blocks
 	NsRxCopy    uint64 // copying payloads
 	NsRxRelease uint64 // releasing the slots
-	_           [11]uint64
+	EvqFired    uint64 // tasks taken from the EVQ when due
+	_           [10]uint64
 }
 
 // Sizes of the C structures the host lays out (kernels/src/gmk_state.h,
@@ -49,4 +50,6 @@ const (
 	ctlSize       = 128                               // gmk_ctl_t
 	heartbeatSize = 128                               // gmk_heartbeat_t
 	traceRecSize  = 32                                // gmk_trace_rec_t
+	evqSize       = 384                               // gmk_evq_t
+	evqCellSize   = 64                                // gmk_evq_cell_t, gmk_evq_ent_t
 )

@@ -12,6 +12,8 @@
  * 994   spin      spin      gmk_spin        scalar       0       28    __forceinline__
  * 996   spin      sink      gmk_sink        scalar       0       8     __forceinline__
  * 997   fault     hang      gmk_fault_hang  scalar       0       8     __forceinline__
+ * 998   delay     set       gmk_delay_set   scalar       0       28    __forceinline__
+ * 999   delay     due       gmk_delay_due   scalar       0       30    __forceinline__
  */
 #ifndef GMK_DISPATCH_CUH
 #define GMK_DISPATCH_CUH
@@ -24,14 +26,17 @@
 #define GMK_ATTR_gmk_spin __forceinline__ /* 28 registers */
 #define GMK_ATTR_gmk_sink __forceinline__ /* 8 registers */
 #define GMK_ATTR_gmk_fault_hang __forceinline__ /* 8 registers */
+#define GMK_ATTR_gmk_delay_set __forceinline__ /* 28 registers */
+#define GMK_ATTR_gmk_delay_due __forceinline__ /* 30 registers */
 
 #include "modules/checksum/checksum.cuh"
+#include "modules/delay/delay.cuh"
 #include "modules/echo/echo.cuh"
 #include "modules/fault/fault.cuh"
 #include "modules/spin/spin.cuh"
 #include "modules/xform/xform.cuh"
 
-#define GMK_NUM_HANDLERS 6
+#define GMK_NUM_HANDLERS 8
 #define GMK_MAX_SHARED 0
 
 /* gmk_granularity: GMK_SCALAR, GMK_WARP or GMK_BLOCK; -1 for an unknown type. */
@@ -43,6 +48,8 @@ __device__ __forceinline__ int gmk_granularity(uint32_t type) {
     case 994u: return GMK_SCALAR; /* spin.spin */
     case 996u: return GMK_SCALAR; /* spin.sink */
     case 997u: return GMK_SCALAR; /* fault.hang */
+    case 998u: return GMK_SCALAR; /* delay.set */
+    case 999u: return GMK_SCALAR; /* delay.due */
     default: return -1;
     }
 }
@@ -56,6 +63,8 @@ __device__ __forceinline__ int gmk_dispatch(uint32_t type, gmk_ctx_t *ctx, gmk_t
     case 994u: return gmk_spin(ctx, t);
     case 996u: return gmk_sink(ctx, t);
     case 997u: return gmk_fault_hang(ctx, t);
+    case 998u: return gmk_delay_set(ctx, t);
+    case 999u: return gmk_delay_due(ctx, t);
     default: return GMK_UNKNOWN_TYPE;
     }
 }

@@ -12,3 +12,4 @@
 #include "gmk_mpmc.h"
 #include "gmk_slab.h"
 #include "gmk_task.h"
+#include "gmk_types.h"

@@ -49,13 +49,14 @@ struct gmk_gpu_state;
 /* Emit destinations inside a worker's out buffer. */
 #define GMK_DEST_LOCAL 0u /* this kernel: the worker's own LQ */
 #define GMK_DEST_HOST 1u  /* the CPU kernel: host.tx over the bridge */
+#define GMK_DEST_LATER 2u /* this kernel, after a delay: the worker's EVQ */
 
 /* One buffered emit. */
 typedef struct gmk_out {
     gmk_task_t task;
     uint32_t dest;
-    uint32_t src; /* index in the batch of the task whose handler emitted it */
-    uint32_t _pad[2];
+    uint32_t src;   /* index in the batch of the task whose handler emitted it */
+    uint64_t delay; /* GMK_DEST_LATER: nanoseconds from the flush */
 } gmk_out_t;
 
 /* The handler context: one per thread for SCALAR, shared by the lanes (WARP)
@@ -81,7 +82,7 @@ typedef struct gmk_ctx {
 #define GMK_HANDLER(fn) __device__ GMK_ATTR_##fn int fn(gmk_ctx_t *ctx, gmk_task_t *t)
 
 /* Buffer one emit; GMK_CHAN_FULL when this batch's out buffer is full. */
-__device__ __forceinline__ int gmk_emit_to(gmk_ctx_t *ctx, const gmk_task_t *t, uint32_t dest) {
+__device__ __forceinline__ int gmk_emit_to(gmk_ctx_t *ctx, const gmk_task_t *t, uint32_t dest, uint64_t delay = 0) {
     uint32_t i = atomicAdd(ctx->nout, 1u); /* shared-memory atomic: block-local, cheap */
     if (i >= ctx->out_cap) {
         atomicSub(ctx->nout, 1u);
@@ -90,6 +91,7 @@ __device__ __forceinline__ int gmk_emit_to(gmk_ctx_t *ctx, const gmk_task_t *t, 
     ctx->out[i].task = *t;
     ctx->out[i].dest = dest;
     ctx->out[i].src = ctx->src;
+    ctx->out[i].delay = delay;
     return GMK_OK;
 }
 /* Emit a follow-on task on this kernel. */
@@ -99,6 +101,17 @@ __device__ __forceinline__ int gmk_emit(gmk_ctx_t *ctx, const gmk_task_t *t) {
 /* Emit a task to the CPU kernel (host.tx). */
 __device__ __forceinline__ int gmk_emit_host(gmk_ctx_t *ctx, const gmk_task_t *t) {
     return gmk_emit_to(ctx, t, GMK_DEST_HOST);
+}
+/* Emit a task on this kernel that runs no earlier than ns nanoseconds of
+ * device time from now: it waits on this worker's EVQ ([G1], [S5]). */
+__device__ __forceinline__ int gmk_emit_after(gmk_ctx_t *ctx, const gmk_task_t *t, uint64_t ns) {
+    return gmk_emit_to(ctx, t, GMK_DEST_LATER, ns);
+}
+/* Device time in nanoseconds (%globaltimer): the EVQ's clock. */
+__device__ __forceinline__ uint64_t gmk_now(void) {
+    uint64_t v;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(v));
+    return v;
 }
 /* The bytes of a task's payload in the device arena (0 for inline tasks). */
 __device__ __forceinline__ unsigned char *gmk_payload(gmk_ctx_t *ctx, const gmk_task_t *t) {

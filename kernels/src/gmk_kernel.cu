@@ -39,6 +39,7 @@
  *     waiting host side is woken by a plain bell increment it polls for.
  */
 #include "gmk_bridge_ring.h"
+#include "gmk_evq.h"
 #include "gmk_gpu.h"
 #include "gmk_mpmc.h"
 #include "gmk_state.h"
@@ -62,14 +63,9 @@ __device__ __noinline__ void gmk_trace_(gmk_gpu_state_t *st, uint32_t w, uint32_
 
 #include "gen/gmk_dispatch.cuh"
 
-static_assert(sizeof(gmk_gpu_state_t) == 136, "gpu/cuda/state.go mirrors gmk_gpu_state_t");
+static_assert(sizeof(gmk_gpu_state_t) == 144, "gpu/cuda/state.go mirrors gmk_gpu_state_t");
 static_assert(sizeof(gmk_wstat_t) == 256, "gpu/cuda/state.go mirrors gmk_wstat_t");
 
-__device__ __forceinline__ uint64_t gmk_now(void) {
-    uint64_t t;
-    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-    return t;
-}
 
 __device__ __noinline__ void gmk_trace_(gmk_gpu_state_t *st, uint32_t w, uint32_t ev, uint32_t type,
                                         uint32_t seq, uint64_t arg) {
@@ -191,7 +187,7 @@ struct gmk_round {
     uint32_t pre[GMK_OUT_CAP + 1], plen[GMK_OUT_CAP]; /* payload copy plan: first chunk, bytes */
     uint64_t freeq[GMK_OUT_CAP + GMK_MAX_BATCH];       /* payload blocks to give back to the pool */
     uint32_t nfree, need, pidx;
-    uint32_t n, nout, nloc, nhost, mixed, stop, fails, cut;
+    uint32_t n, nout, nloc, nhost, nlater, mixed, stop, fails, cut;
     uint64_t qpos, qn;
     gmk_geom rxg, txg;
     /* Lead-owned bridge cursors (mirrors of gmk_bridge_cons_t / _prod_t). */
@@ -448,6 +444,17 @@ __device__ uint32_t gmk_gather(gmk_gpu_state_t *st, gmk_round &r, uint32_t w, ui
     return 0;
 }
 
+/* Due events of the worker's EVQ ([G1]: the lead checks it every round). */
+__device__ uint32_t gmk_gather_evq(gmk_gpu_state_t *st, gmk_round &r, uint32_t w, gmk_wstat_t *ws) {
+    if (threadIdx.x == 0) {
+        gmk_evq_t *e = &st->evq[w];
+        r.n = gmk_evq_len(e) == 0 ? 0 : gmk_evq_pop_due(e, gmk_now(), r.batch, st->batch);
+        ws->evq_fired += r.n;
+    }
+    __syncthreads();
+    return r.n;
+}
+
 /* ---- dispatch -------------------------------------------------------- */
 
 __device__ void gmk_sort(gmk_round &r, uint32_t n) {
@@ -649,6 +656,8 @@ __device__ void gmk_flush(gmk_gpu_state_t *st, gmk_round &r, uint32_t w, gmk_wst
     if (threadIdx.x == 0) {
         r.nloc = 0;
         r.nhost = 0;
+        r.nlater = 0;
+        r.fails = 0;
     }
     __syncthreads();
     /* Order the emits by (task index in the batch, buffer slot): each entry
@@ -662,7 +671,13 @@ __device__ void gmk_flush(gmk_gpu_state_t *st, gmk_round &r, uint32_t w, gmk_wst
             const gmk_out_t &o = r.out[j];
             rank += o.dest == d && (o.src < s || (o.src == s && j < i));
         }
-        if (d == GMK_DEST_HOST) {
+        if (d == GMK_DEST_LATER) {
+            /* Posting never waits (gmk_evq.h): every thread posts its own. */
+            if (gmk_evq_post(&st->evq[w], &r.out[i].task, gmk_now() + r.out[i].delay) != 0)
+                atomicAdd(&r.fails, 1u); /* counted below as refused */
+            else
+                atomicAdd(&r.nlater, 1u);
+        } else if (d == GMK_DEST_HOST) {
             r.host[rank] = (uint16_t)i;
             atomicAdd(&r.nhost, 1u);
         } else {
@@ -683,13 +698,19 @@ __device__ void gmk_flush(gmk_gpu_state_t *st, gmk_round &r, uint32_t w, gmk_wst
     }
     if (nhost > 0) {
         uint32_t put = 0;
-        if (w == 0 && st->tx != 0)
+        /* Worker 0 stages onto host.tx itself unless earlier emits still wait
+         * in the egress ring: then these queue behind them (FIFO). */
+        if (threadIdx.x == 0)
+            r.cut = w == 0 && st->tx != 0 && gmk_mpmc_len(st->egress) == 0;
+        __syncthreads();
+        if (r.cut)
             put = gmk_stage_tx(st, r, nhost, ws);
         if (put < nhost)
             put += gmk_push_q(st->egress, r, r.host + put, nhost - put);
         lost += nhost - put;
     }
     if (threadIdx.x == 0) {
+        lost += r.fails; /* EVQ full */
         ws->emitted += nout - lost;
         ws->emit_full += lost + (r.nout > GMK_OUT_CAP ? r.nout - GMK_OUT_CAP : 0);
     }
@@ -699,8 +720,17 @@ __device__ void gmk_flush(gmk_gpu_state_t *st, gmk_round &r, uint32_t w, gmk_wst
 /* Worker 0: move up to batch tasks from the egress ring onto host.tx. */
 __device__ void gmk_drain_egress(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t *ws) {
     if (threadIdx.x == 0) {
+        /* Claim no more than host.tx has slots for, so what is claimed is
+         * staged now and the egress order holds (only a full staging area can
+         * still send some back to the end of the ring). */
+        const uint64_t cap = r.txg.mask + 1;
+        uint64_t room = cap - (r.tx_tail - r.tx_head_cache);
+        if (room < st->batch) {
+            r.tx_head_cache = gmk_sys_ld_acq64(&st->tx->head); /* P2 */
+            room = cap - (r.tx_tail - r.tx_head_cache);
+        }
         uint64_t pos = 0;
-        r.qn = gmk_mpmc_claim(st->egress, st->batch, &pos);
+        r.qn = room == 0 ? 0 : gmk_mpmc_claim(st->egress, gmk_min64(st->batch, room), &pos);
         r.qpos = pos;
         r.nhost = (uint32_t)r.qn;
     }
@@ -775,6 +805,8 @@ extern "C" __global__ void gmk_worker(gmk_gpu_state_t *st) {
         if (w == 0 && st->rx != 0)
             n = gmk_gather_rx(st, r, ws);
         if (n == 0)
+            n = gmk_gather_evq(st, r, w, ws);
+        if (n == 0)
             n = gmk_gather(st, r, w, round);
         uint64_t t1 = tid == 0 ? gmk_now() : 0;
         if (w == 0 && st->tx != 0)
@@ -830,7 +862,8 @@ extern "C" __global__ void gmk_worker(gmk_gpu_state_t *st) {
  * by thread 0. */
 extern "C" __global__ void gmk_setup(gmk_gpu_state_t *st, gmk_mpmc_cell_t *lq_cells, uint64_t lq_cap,
                                      gmk_mpmc_cell_t *grq_cells, uint64_t grq_cap, gmk_mpmc_cell_t *eg_cells,
-                                     uint64_t eg_cap, gmk_mpmc_cell_t *pool_cells) {
+                                     uint64_t eg_cap, gmk_mpmc_cell_t *pool_cells, gmk_evq_cell_t *evq_inbox,
+                                     gmk_evq_ent_t *evq_heap, uint64_t evq_cap) {
     const uint64_t gid = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x;
     const uint64_t stride = (uint64_t)gridDim.x * blockDim.x;
     for (uint64_t i = gid; i < st->nworkers * lq_cap; i += stride)
@@ -845,6 +878,8 @@ extern "C" __global__ void gmk_setup(gmk_gpu_state_t *st, gmk_mpmc_cell_t *lq_ce
         pool_cells[i].task = t;
         pool_cells[i].seq = i + 1; /* full */
     }
+    for (uint64_t w = gid; w < st->nworkers; w += stride) /* one thread per EVQ: its init loops over cells */
+        gmk_evq_init(&st->evq[w], evq_inbox + w * evq_cap, evq_heap + w * evq_cap, (uint32_t)evq_cap);
     if (gid == 0) {
         for (uint32_t w = 0; w < st->nworkers; w++) {
             gmk_mpmc_t *q = &st->lq[w];

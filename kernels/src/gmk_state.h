@@ -54,7 +54,8 @@ typedef struct gmk_wstat {
     uint64_t ns_rx_blocks;  /* taking payload blocks */
     uint64_t ns_rx_copy;    /* copying payloads */
     uint64_t ns_rx_release; /* releasing the slots */
-    uint64_t _pad[11];
+    uint64_t evq_fired;     /* tasks taken from the EVQ when due */
+    uint64_t _pad[10];
 } gmk_wstat_t;
 
 /* Heartbeats (mapped host memory): one line per worker; beat counts loop
@@ -109,6 +110,7 @@ typedef struct gmk_gpu_state {
     uint64_t *trace_pos;   /* nworkers: records written */
     unsigned char *arena;  /* payload blocks: npayload * payload_block bytes */
     gmk_mpmc_t *pool;      /* free payload blocks: tasks whose payload is a block's offset */
+    struct gmk_evq *evq;   /* nworkers event queues (gmk_evq.h): gmk_emit_after */
 } gmk_gpu_state_t;
 
 #endif /* GMK_STATE_H */

@@ -1,0 +1,1 @@
+../include/gmk_types.h
