@@ -69,7 +69,8 @@ type client struct {
 	a       string // system A's address
 	n       int
 	out     chan rec
-	answers chan proto.Message
+	subs    chan *wire.Subscribed // the two subscriptions' answers
+	results chan *wire.EmitResult // the emits' answers (they may overtake demo.msg's Subscribed)
 }
 
 func (c *client) Receive(ctx actor.Context) {
@@ -78,7 +79,7 @@ func (c *client) Receive(ctx actor.Context) {
 		ctx.Request(actor.NewPID(c.a, ActorName("demo.out")), &wire.Subscribe{Subscriber: wire.NewPID(ctx.Self()), Window: 64})
 		ctx.Request(actor.NewPID(c.a, Prefix), &wire.Subscribe{Channel: "demo.msg", Decode: true})
 	case *wire.Subscribed:
-		c.answers <- m
+		c.subs <- m
 		if m.Channel != "demo.out" || m.Err() != nil {
 			return
 		}
@@ -91,7 +92,7 @@ func (c *client) Receive(ctx actor.Context) {
 			ctx.Request(in, &wire.Emit{Batch: &b, RequestId: uint64(from)})
 		}
 	case *wire.EmitResult:
-		c.answers <- m
+		c.results <- m
 	case *wire.Delivery:
 		_ = m.Batch.Each(func(i int, t kernel.Task, p []byte) error {
 			c.out <- rec{t: t, payload: string(p), seq: m.Batch.FirstSeq + uint64(i), dropped: m.Dropped}
@@ -123,11 +124,11 @@ func TestX3_Remote(t *testing.T) {
 	}
 	sysB, remB := remoteSystem(t)
 	const n = 10_000
-	c := &client{a: sysA.Address(), n: n, out: make(chan rec, n+16), answers: make(chan proto.Message, n/100+2)}
+	c := &client{a: sysA.Address(), n: n, out: make(chan rec, n+16), subs: make(chan *wire.Subscribed, 2), results: make(chan *wire.EmitResult, n/100)}
 	pid := sysB.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return c }))
 
 	for range 2 {
-		if r := (<-c.answers).(*wire.Subscribed); r.Err() != nil {
+		if r := <-c.subs; r.Err() != nil {
 			t.Fatalf("subscribe over remote: %v", r)
 		}
 	}
@@ -137,7 +138,7 @@ func TestX3_Remote(t *testing.T) {
 		}
 	}
 	for range n / 100 {
-		if r := (<-c.answers).(*wire.EmitResult); r.Err() != nil || r.Accepted != 100 {
+		if r := <-c.results; r.Err() != nil || r.Accepted != 100 {
 			t.Fatalf("emit over remote: %v", r)
 		}
 	}
