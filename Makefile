@@ -7,7 +7,7 @@ TESTFLAGS ?=
 .PHONY: help lib test test-short test-notrace test-ring test-alloc test-sched test-chan \
         test-module test-worker test-boot test-actors test-chans bench bench-micro verify proto \
         run run-pipeline run-tree run-sim test-det test-bridge test-cluster test-sdk test-gpu clean \
-        test-kernels kernels cuda-check cuda-test gen
+        test-kernels kernels cuda-check cuda-test gen run-gpud
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -64,8 +64,9 @@ test-cluster: ## cluster channels across members [X5] (tests that start cluster 
 test-sdk: ## the tier-2 SDK and the standard modules [U1] [U2]
 	$(GO) test $(RACE) $(TESTFLAGS) ./kernel/sdk/ ./modules/...
 
-test-gpu: ## the simulated GPU kernel, bridge channels between kernels, dual boot [G1]-[G3] [B1]-[B4] [K1]
-	$(GO) test $(RACE) $(TESTFLAGS) ./gpu/... ./bridge/link/ ./examples/offload/
+test-gpu: ## the simulated GPU kernel, bridge channels, dual boot, watchdog reset/reboot, the GPU daemon [G1]-[G3] [B1]-[B4] [K1] [F4] [X6] [O4]
+	$(GO) test $(RACE) $(TESTFLAGS) ./gpu/... ./bridge/link/ ./examples/offload/ ./cmd/gmk-gpud/
+	$(GO) test -count=1 $(TESTFLAGS) -run 'Daemon|X6|F4' ./gpu/system/ ./gpu/daemon/
 
 test-kernels: ## GMK/gpu's device data structures as host C under threads (rings, slab, bump, EVQ, bridge ring) [G2]
 	$(GO) test $(RACE) $(TESTFLAGS) ./kernels/hosttest/
@@ -125,6 +126,9 @@ run-pipeline: ## the example pipeline on the CPU kernel alone
 
 run-tree: ## the pipeline booted from its YAML supervision tree, under supervision
 	$(GO) run ./examples/tree
+
+run-gpud: ## the main job with the GPU kernel in its own daemon process (cmd/gmk-gpud) over shared-memory bridge rings
+	$(GO) build -o $${TMPDIR:-/tmp}/gmk-gpud ./cmd/gmk-gpud && $(GO) run ./examples/offload -gpud $${TMPDIR:-/tmp}/gmk-gpud
 
 run-sim: ## the deterministic simulation: same output and trace hash for any worker count
 	$(GO) run ./examples/sim

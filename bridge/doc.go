@@ -68,6 +68,16 @@
 // get ErrClosed (CHAN_CLOSED) at once, receivers after draining what was
 // published before.
 //
+// # Epochs
+//
+// After a peer reset (a GPU kernel rebooted, a GPU daemon restarted) the
+// creator reads what each ring carried (States, RingState) and starts the
+// next epoch (NextEpoch): FormatEpoch, NewMemPairEpoch or Shm.Reformat
+// give empty, open rings with the epoch number bumped and each ring's
+// sequence numbers continuing where its producer stopped, while neither
+// side runs (epoch.go). A transport of an old epoch no longer closes the
+// new epoch's rings.
+//
 // # Concurrency rules
 //
 //   - A Sender is used by one goroutine at a time (Stage, Staged, Publish,

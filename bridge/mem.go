@@ -22,7 +22,9 @@ type ringTransport struct {
 	tx      *producer
 	rx      *consumer
 	once    sync.Once
-	release func() error // frees the region's memory; nil when the GC does
+	release func() error           // frees the region's memory; nil when the GC does
+	epochs  [numBridgeRings]uint32 // each ring's epoch when attached (epoch.go)
+	side    Side
 }
 
 // newRingTransport attaches side's producer and consumer to reg.
@@ -38,6 +40,8 @@ func newRingTransport(kind string, reg *region, side Side, w waker, release func
 		tx:      newProducer(txRing, reg.rings[txRing], w),
 		rx:      newConsumer(rxRing, reg.rings[rxRing], w),
 		release: release,
+		epochs:  ringEpochs(reg),
+		side:    side,
 	}
 }
 
@@ -46,9 +50,14 @@ func (t *ringTransport) Sender() Sender     { return t.tx }
 func (t *ringTransport) Receiver() Receiver { return t.rx }
 
 // Disconnect implements Transport: set CLOSED on both rings (an acq_rel
-// fetch-or, after any publication of ours), then wake every sleeper.
+// fetch-or, after any publication of ours), then wake every sleeper. A
+// transport whose rings were re-formatted for a later epoch (Shm.Reformat)
+// leaves them alone.
 func (t *ringTransport) Disconnect() {
 	for i := range t.reg.rings {
+		if !t.current(i) {
+			continue
+		}
 		h := t.reg.rings[i].hdr
 		h.flags.Or(FlagClosed)
 		ringWake(h, t.w)

@@ -89,3 +89,25 @@ func mapShm(f *os.File, mem []byte, side Side, format func() error) (*Shm, error
 // File returns the memfd holding the region, to hand to the peer process. It
 // stays owned by s: it is closed by Close.
 func (s *Shm) File() *os.File { return s.f }
+
+// Reformat formats s's region afresh for epoch e (NextEpoch of States)
+// after the peer process died or was killed, and returns the new side A
+// over the same memfd; hand File to the peer's successor as before. Neither
+// side may use the region while it is formatted: the peer is gone, and s —
+// which Reformat retires — must not be used any more by this process either.
+// Closing the retired s does nothing; Close the returned Shm instead.
+func (s *Shm) Reformat(e Epoch) (*Shm, error) {
+	h := s.reg.rings[RingAB].hdr
+	c := Config{Capacity: int(h.capacity), Staging: int(h.stagingSize)}
+	mem := s.reg.mem
+	if err := FormatEpoch(mem, c, e); err != nil {
+		return nil, err
+	}
+	reg, err := attach(mem)
+	if err != nil {
+		return nil, err
+	}
+	release := s.release
+	s.once.Do(func() {}) // retired: its Close must not unmap what the new epoch uses
+	return &Shm{ringTransport: newRingTransport("shm", reg, SideA, waker{shared: true}, release), f: s.f}, nil
+}

@@ -19,3 +19,6 @@ func OpenShm(*os.File) (*Shm, error) { return nil, ErrUnsupported }
 
 // File returns the region's file (nil off Linux).
 func (s *Shm) File() *os.File { return s.f }
+
+// Reformat returns ErrUnsupported off Linux.
+func (s *Shm) Reformat(Epoch) (*Shm, error) { return nil, ErrUnsupported }

@@ -41,8 +41,9 @@ type Backend interface {
 	Halt(ctx context.Context) (HaltReport, error)
 	// Reset stops the kernel without draining — a hung kernel: a device
 	// reset, or the daemon killed — disconnects its bridge ends (CHAN_CLOSED
-	// on both sides) and leaves the backend ready to Boot again. What the
-	// kernel held is counted as queued. ErrNotBooted when not running.
+	// on both sides) and leaves the backend ready to Boot again, at once,
+	// even when the old kernel could not be stopped (HaltReport.Lost). What
+	// the kernel held is counted as queued. ErrNotBooted when not running.
 	Reset(ctx context.Context) (HaltReport, error)
 }
 
@@ -102,6 +103,24 @@ type HaltReport struct {
 	Kernel       kernel.HaltReport
 	Links        []link.Stats
 	LivePayloads int // arena blocks still live (0 unless a module kept one)
+
+	// Lost: a Reset could not stop the kernel in order, so Kernel and
+	// LivePayloads are not known — a GPU daemon killed (its bridge ends'
+	// counts are what the host read from the rings), or a simulated kernel
+	// left behind with a worker stuck in a handler (Stuck: its final report
+	// comes later, in a Halt's Reaped).
+	Lost, Stuck bool
+	// Reaped holds, in a Halt's report, the final reports of the kernels
+	// that earlier Resets left behind Stuck, in Reset order.
+	Reaped []HaltReport
+}
+
+// Mortal is a Backend whose kernel can die on its own — the GPU daemon's
+// process, killed or crashed. Dead returns a channel closed when the kernel
+// booted last died (nil before the first Boot); the host's watchdog resets
+// and reboots at once instead of waiting for missed heartbeats ([F4]).
+type Mortal interface {
+	Dead() <-chan struct{}
 }
 
 // Errors of a Backend.

@@ -48,3 +48,15 @@ func (k *Kernel) ChanSuspended(id ChanID) bool {
 // acknowledges a task after its handler, as a cluster consumer does ([X5]),
 // acknowledges only when the handler returned OK and Yielded is false.
 func (c *Ctx) Yielded() bool { return c.yielded }
+
+// PublishChanStats publishes the calling worker's channel counters now
+// instead of at its next flush, so that ChanStats counts every emit this
+// handler made. A bridge endpoint calls it before it acknowledges a task as
+// handled: the acknowledgement may then wait for exactly those emits to
+// leave the kernel ([B4], [F5]). Cost: one atomic store per counter the
+// worker changed since its last flush. A no-op outside a worker.
+func (c *Ctx) PublishChanStats() {
+	if c.w != nil {
+		c.w.em.Shard.Flush()
+	}
+}

@@ -21,7 +21,7 @@ case "${1:-}" in
 *) echo "usage: $0 [--check]" >&2; exit 2 ;;
 esac
 
-protos=(actors/wire/wire.proto actors/cluster/clusterpb/gmkcluster.proto)
+protos=(actors/wire/wire.proto actors/cluster/clusterpb/gmkcluster.proto gpu/daemon/daemonpb/daemon.proto)
 
 export PATH="$(go env GOPATH)/bin:$PATH"
 

@@ -48,14 +48,41 @@
 // closes both directions of the transport: the producing kernel's channel
 // is suspended at once (emits get CHAN_CLOSED), the consuming one after its
 // pump delivered what was published before the close; deliveries the relay
-// still takes go to sys.dropped. Reconnecting after the peer reboots is a
-// later step (the watchdog), with a new transport and ChanResume.
+// still takes go to sys.dropped (with a window, below: they wait for the
+// reconnect).
+//
+// # Redelivery
+//
+// A wire with an Ack cell (Wire.Ack) makes its channel survive a reset of
+// the consuming kernel ([B4], [F5]). The consuming endpoint acknowledges
+// what its kernel handled: its kernel's handler wrappers report each call
+// (Endpoint.Finished; the simulated GPU kernel does), and the pump stores
+// in the cell how many of the tasks it took out of the ring, counted in
+// ring order, are done with — the handler returned OK without yielding, or
+// a failure that ends the task, or RETRY with its retries used up (on a P2P
+// lossless channel; other channels count a task done once delivered) — and
+// whose fence has passed: what the handlers had emitted onto this kernel's
+// outgoing bridge channels by then has been published (track.go). The
+// producing endpoint keeps every task it took in a window (window.go), its
+// payload reference retained, until it is acknowledged.
+//
+// After the consumer's kernel is reset and booted again, Reconnect attaches
+// the producing endpoint to the new transports (a region formatted for the
+// next epoch: bridge.NextEpoch; sequence numbers continue) and fresh Ack
+// cells: before anything new, the sender publishes again every task not
+// acknowledged, in order, flagged task.Redelivered — a task is thus handled
+// at least once, and a second time only as a redelivery. A lossy channel
+// does not re-send: its unacknowledged tasks go to sys.dropped
+// (Stats.Lapsed). The consuming side of a reconnecting endpoint (the CPU
+// kernel's in-channels) drains what the old ring held, then starts over on
+// the new one. Both kinds of channel resume (Kernel.ChanResume).
 //
 // Accounting: Stats per channel end, with the identities in Stats' doc;
-// tasks in the ring are the producer's Sent minus the consumer's Received.
-// Every task a relay takes is sent, dropped to sys.dropped, or — only when
-// a kernel halts with the bridge still busy — released and counted
-// abandoned.
+// tasks in the ring are the producers' Sent minus the consumers' Received
+// minus what reconnects discarded with old rings. Every task a relay takes
+// is sent, dropped to sys.dropped, or — only when a kernel halts with the
+// bridge still busy — released and counted abandoned; a sent task of a
+// window is acknowledged, unacknowledged, or lapsed.
 //
 // # Concurrency rules
 //
@@ -63,9 +90,13 @@
 //     goroutine and each in-channel one pump goroutine, started by Start and
 //     ended by Stop, which waits for them.
 //   - New, Module and Start are called once, in that order, around the
-//     kernel's Boot (Module before it, Start after it). Stop, Disconnect
-//     and Stats are safe from any goroutine. Close comes after the kernel's
+//     kernel's Boot (Module before it, Start after it). Reconnect is called
+//     by the same owner, never with Stop. Stop, Disconnect, Finished and
+//     Stats are safe from any goroutine. Close comes after the kernel's
 //     Halt.
+//   - A window and its payload references belong to the sender goroutine;
+//     a tracker's fifo to the pump; Finished writes only a tracker's done
+//     slots (an atomic store each, no allocation).
 //   - Transports are the caller's: close them after both endpoints stopped.
 //
 // # The caller's duties

@@ -3,11 +3,13 @@ package link
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/gmkernel/gmk/bridge"
 	"github.com/gmkernel/gmk/kernel"
+	"github.com/gmkernel/gmk/kernel/task"
 )
 
 // Chan is one bridge channel ([B1]): a channel declared identically on two
@@ -28,6 +30,16 @@ func (c Chan) String() string {
 type Wire struct {
 	Chan Chan
 	T    bridge.Transport
+	// Ack, when not nil, carries the consumer's acknowledgements back to
+	// the producer ([B4], [F5]; see the package doc, Redelivery): the
+	// consuming end stores how many of the tasks it took out of T, counted
+	// in ring order from the first, were handled; the producing end keeps
+	// each task it published until it is acknowledged, and publishes the
+	// others again after a Reconnect. Both ends of a channel get the same
+	// cell (in shared memory when they are in two processes); it starts at
+	// 0, and a Reconnect brings a fresh one (or the same, reset to 0 while
+	// neither end runs).
+	Ack *atomic.Uint64
 }
 
 // Endpoint is one kernel's end of its bridge channels: a relay module whose
@@ -42,8 +54,9 @@ type Endpoint struct {
 
 	// Written by the relay's Init, before the kernel's workers start (so
 	// before any relay call) and before Start (its caller's order).
-	k     *kernel.Kernel
-	table []*outLane // indexed by channel id: the relay's lookup
+	k       *kernel.Kernel
+	table   []*outLane // indexed by channel id: the relay's lookup
+	inTable []*inLane  // indexed by channel id: Finished's lookup (lanes that acknowledge)
 
 	started  atomic.Bool
 	stopping atomic.Bool // Stop began: relays drop, loops leave
@@ -52,7 +65,12 @@ type Endpoint struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	once     sync.Once
-	downMu   sync.Mutex // serialises bridge-down transitions (bridgeDown)
+	downMu   sync.Mutex              // serialises bridge-down transitions (bridgeDown)
+	final    atomic.Pointer[[]Stats] // set by Close
+	// reset: Disconnect was called (a peer reset) and no Reconnect since:
+	// what the incoming rings still hold is the reconnect's to count
+	// (Discarded), not Close's.
+	reset atomic.Bool
 }
 
 // New returns the endpoint of kernel id (its [K3] identity) for wires; each
@@ -98,15 +116,34 @@ func New(id string, wires []Wire, cfg Config) (*Endpoint, error) {
 		seen[name] = true
 		used[u] = name
 	}
-	for _, o := range e.outs {
-		o.probe = o.t.Receiver()
-		for _, i := range e.ins {
-			if i.t == o.t {
-				o.probe = nil // the pump sees the close
-			}
+	outs, ins := make([]*outConn, len(e.outs)), make([]bridge.Transport, len(e.ins))
+	for i, l := range e.outs {
+		outs[i] = l.conn.Load()
+	}
+	for i, l := range e.ins {
+		ins[i] = l.conn.Load().t
+	}
+	setProbes(outs, ins)
+	for _, l := range e.ins {
+		if l.track != nil {
+			l.track.sizeFences()
 		}
 	}
 	return e, nil
+}
+
+// setProbes gives each out-lane's connection the incoming direction of its
+// transport to watch for a disconnect, unless a pump of this endpoint
+// receives on it (the pump sees the close).
+func setProbes(outs []*outConn, ins []bridge.Transport) {
+	for _, c := range outs {
+		c.probe = c.t.Receiver()
+		for _, t := range ins {
+			if t == c.t {
+				c.probe = nil
+			}
+		}
+	}
 }
 
 // Module returns the relay module: a catch-all handler subscribed, by a
@@ -145,7 +182,60 @@ func (e *Endpoint) init(c *kernel.Ctx) error {
 	for _, l := range e.outs {
 		e.table[l.id] = l
 	}
+	maxID = 0
+	for _, l := range e.ins {
+		maxID = max(maxID, l.id)
+	}
+	e.inTable = make([]*inLane, maxID+1)
+	for _, l := range e.ins {
+		if l.track != nil && l.track.exact {
+			e.inTable[l.id] = l
+		}
+	}
 	return nil
+}
+
+// lanes, mark and passed make the endpoint its trackers' fencer (track.go):
+// a delivery of a channel this kernel sends over the bridge is done with
+// once its out-lane published or dropped it. mark runs on pumps, after
+// Init.
+func (e *Endpoint) lanes() int { return len(e.outs) }
+
+func (e *Endpoint) mark(dst []uint64) {
+	for i, l := range e.outs {
+		st, _ := e.k.ChanStats(l.id)
+		dst[i] = st.Emits - st.Drops
+	}
+}
+
+func (e *Endpoint) passed(at []uint64) bool {
+	for i, l := range e.outs {
+		if l.conn.Load().tx.Stats().Tasks+l.dropped.Load()+l.abandoned.Load() < at[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Finished tells the endpoint that the handler of the current task of c
+// returned st ([B4], [F5]). The consuming kernel's handler wrappers call it
+// after every handler call (the simulated GPU kernel does); it acknowledges
+// a delivery of a P2P lossless bridge channel whose wire has an Ack cell
+// once the task is done with: the handler returned OK without yielding, or a
+// failure that ends the task (to the channel's error handler or
+// sys.error), or RETRY with its retries used up. Any other call is a
+// no-op. Safe from any worker; allocation-free.
+func (e *Endpoint) Finished(c *kernel.Ctx, st kernel.Status) {
+	t := c.Task()
+	if t == nil || t.Flags&task.ChannelMsg == 0 || t.Subscriber() != 0 || int(t.ChannelID()) >= len(e.inTable) {
+		return
+	}
+	l := e.inTable[t.ChannelID()]
+	if l == nil || c.Yielded() || st == kernel.Retry && int(t.Aux) < l.k.RetryLimit(t.Type) {
+		return
+	}
+	c.PublishChanStats() // the emits of this handler count in the next mark: the ack waits for them
+	l.track.done(t.Seq)
 }
 
 // Start starts the senders and pumps on k, the kernel booted with Module.
@@ -162,6 +252,7 @@ func (e *Endpoint) Start(k *kernel.Kernel) error {
 		go l.run()
 	}
 	for _, l := range e.ins {
+		l.exited = make(chan struct{})
 		e.wg.Add(1)
 		go l.run()
 	}
@@ -176,22 +267,24 @@ func (e *Endpoint) Start(k *kernel.Kernel) error {
 // relay still takes go to sys.dropped. Safe from any goroutine, more than
 // once.
 func (e *Endpoint) Disconnect() {
+	e.reset.Store(true)
 	for _, l := range e.outs {
-		e.bridgeDown(l.t)
+		e.bridgeDown(l.conn.Load().t)
 	}
 	for _, l := range e.ins {
-		e.bridgeDown(l.t)
+		e.bridgeDown(l.conn.Load().t)
 	}
 }
 
 // bridgeDown closes transport t and suspends this kernel's out-channels on
-// it (their in-channels suspend when their pumps have drained).
+// it (their in-channels suspend when their pumps have drained). A transport
+// a Reconnect has replaced affects no lane any more.
 func (e *Endpoint) bridgeDown(t bridge.Transport) {
 	t.Disconnect()
 	e.downMu.Lock()
 	defer e.downMu.Unlock()
 	for _, l := range e.outs {
-		if l.t == t && !l.down.Load() {
+		if l.conn.Load().t == t && !l.down.Load() {
 			l.down.Store(true)
 			if e.k != nil {
 				_ = e.k.ChanSuspend(l.id)
@@ -221,17 +314,37 @@ func (e *Endpoint) Stop() {
 }
 
 // Close accounts for what is left after the kernel halted: deliveries a
-// relay took after Stop are released and counted abandoned. Call it after
-// the kernel's Halt; it calls Stop if needed.
+// relay took after Stop are released and counted abandoned, and so are the
+// window's tasks that were never published; the payloads of the published,
+// unacknowledged ones are released (they stay counted Unacked); what the
+// peer published into the incoming rings after the pumps stopped is taken
+// out and counted received and abandoned — unless the bridge was
+// disconnected (a peer reset) and not reconnected since: then a Reconnect's
+// Discarded counts it. Call it after the kernel's Halt, once the peer's
+// senders have stopped too; it calls Stop if needed.
 func (e *Endpoint) Close() {
 	e.Stop()
 	for _, l := range e.outs {
 		l.sweep(true)
+		if l.win != nil {
+			l.releaseWindow()
+		}
 	}
+	if !e.reset.Load() {
+		for _, l := range e.ins {
+			l.drainAbandoned()
+		}
+	}
+	st := e.Stats()
+	e.final.Store(&st) // the transports may be unmapped next: Stats must not read their rings any more
 }
 
-// Stats returns the counters of every bridge channel of this endpoint.
+// Stats returns the counters of every bridge channel of this endpoint;
+// after Close, their final values.
 func (e *Endpoint) Stats() []Stats {
+	if f := e.final.Load(); f != nil {
+		return slices.Clone(*f)
+	}
 	out := make([]Stats, 0, len(e.outs)+len(e.ins))
 	for _, l := range e.outs {
 		out = append(out, l.stats())

@@ -15,14 +15,19 @@ import (
 // inLane is the consuming end of one bridge channel: a pump goroutine takes
 // batches out of the ring and emits them into this kernel's channel.
 //
-// Concurrency: the pump goroutine owns the Receiver, the Batcher's Poll and
-// pend; the counters are atomics it writes and Stats reads.
+// Concurrency: the pump goroutine owns the connection's Receiver and the
+// Batcher's Poll, pend and the tracker's fifo; the counters are atomics it
+// writes and Stats reads. A Reconnect replaces the connection (conn) only
+// after the pump has ended (exited), and starts a new one.
 type inLane struct {
 	e  *Endpoint
 	ch Chan
-	t  bridge.Transport
-	b  *bridge.Batcher // Poll only
-	rx bridge.Receiver
+
+	conn   atomic.Pointer[inConn] // stored by New and Reconnect (pump not running), loaded anywhere
+	exited chan struct{}          // closed when the current pump goroutine ends
+	track  *tracker               // acknowledgements (a wire with an Ack cell); nil: none
+	parked bool                   // Detach counted the old ring (the owner's, while no pump runs)
+	parkT  uint64                 // the old connection's transfers when it parked
 
 	// Written by resolve (the relay's Init), read-only afterwards.
 	k  *kernel.Kernel
@@ -33,17 +38,38 @@ type inLane struct {
 
 	fault atomic.Pointer[error] // a gap or corrupt slot: why the pump stopped
 
-	received, delivered, dropped, abandoned atomic.Uint64
-	pending                                 atomic.Int64
+	received, delivered, dropped, abandoned, discarded, reconns atomic.Uint64
+	pending                                                     atomic.Int64
+}
+
+// inConn is an in-lane's connection to one epoch of its bridge.
+type inConn struct {
+	t         bridge.Transport
+	b         *bridge.Batcher // Poll only
+	rx        bridge.Receiver
+	ack       *atomic.Uint64 // the wire's Ack cell (Reconnect hands it to the tracker)
+	transfers uint64         // releases of the earlier epochs
 }
 
 func newInLane(e *Endpoint, w Wire) (*inLane, error) {
+	c, err := newInConn(e, w)
+	if err != nil {
+		return nil, err
+	}
+	l := &inLane{e: e, ch: w.Chan, pend: make([]kernel.Task, 0, e.cfg.Batch.Size)}
+	if w.Ack != nil {
+		l.track = newTracker(w.Chan.Spec, w.Ack, e)
+	}
+	l.conn.Store(c)
+	return l, nil
+}
+
+func newInConn(e *Endpoint, w Wire) (*inConn, error) {
 	b, err := bridge.NewBatcher(w.T, e.cfg.Batch)
 	if err != nil {
 		return nil, err
 	}
-	return &inLane{e: e, ch: w.Chan, t: w.T, b: b, rx: w.T.Receiver(),
-		pend: make([]kernel.Task, 0, e.cfg.Batch.Size)}, nil
+	return &inConn{t: w.T, b: b, rx: w.T.Receiver()}, nil
 }
 
 func (l *inLane) resolve(k *kernel.Kernel) (err error) {
@@ -65,20 +91,29 @@ func (l *inLane) resolve(k *kernel.Kernel) (err error) {
 // delivered — then the channel is suspended (CHAN_CLOSED on this side).
 func (l *inLane) run() {
 	defer l.e.wg.Done()
+	defer close(l.exited)
+	c := l.conn.Load()
 	for !l.e.stopping.Load() {
 		if l.off == len(l.pend) {
 			l.pend, l.off = l.pend[:0], 0
-			n, err := l.b.Poll(l.take)
+			if l.track != nil {
+				l.track.scan()
+				if l.track.room() < l.e.cfg.Batch.Size { // the handler is far behind: wait for it
+					time.Sleep(10 * time.Microsecond)
+					continue
+				}
+			}
+			n, err := c.b.Poll(l.take)
 			if err != nil {
 				if !errors.Is(err, bridge.ErrClosed) {
 					l.fault.Store(&err) // a *GapError or ErrCorrupt: a broken peer; stop rather than skip
 				}
-				l.e.bridgeDown(l.t)
+				l.e.bridgeDown(c.t)
 				_ = l.k.ChanSuspend(l.id)
 				break
 			}
 			if n == 0 {
-				l.rx.Wait(l.e.cfg.Park)
+				c.rx.Wait(l.e.cfg.Park)
 				continue
 			}
 		}
@@ -87,6 +122,9 @@ func (l *inLane) run() {
 		}
 	}
 	l.finish()
+	if l.track != nil {
+		l.track.scan()
+	}
 }
 
 // take copies one polled batch out of the ring: runtime header fields are
@@ -107,6 +145,9 @@ func (l *inLane) take(ms []bridge.Msg) {
 			}
 			x.Payload = h
 		}
+		if l.track != nil {
+			l.track.took(false)
+		}
 		l.pend = append(l.pend, x)
 	}
 	l.pending.Store(int64(len(l.pend)))
@@ -123,6 +164,9 @@ func (l *inLane) alloc(x *kernel.Task, p []byte) (uint64, bool) {
 		if !errors.Is(err, kernel.ErrAllocFail) || l.e.stopping.Load() {
 			x.PayloadLen = 0 // the payload cannot be placed: report the task without it
 			l.drop(*x, task.AllocFail)
+			if l.track != nil {
+				l.track.took(!l.e.stopping.Load()) // never placeable: its end; a stop's is not (it comes again)
+			}
 			return 0, false
 		}
 		if spins < 64 {
@@ -158,6 +202,9 @@ func (l *inLane) emit() bool {
 }
 
 func (l *inLane) advance(n int) {
+	if l.track != nil {
+		l.track.emitted(n)
+	}
 	l.off += n
 	l.delivered.Add(uint64(n))
 	l.pending.Add(-int64(n))
@@ -169,6 +216,21 @@ func (l *inLane) finish() {
 	for ; l.off < len(l.pend); l.off++ {
 		l.drop(l.pend[l.off], task.ChanClosed)
 		l.pending.Add(-1)
+	}
+}
+
+// drainAbandoned takes what is left in the ring after the pump stopped and
+// counts it received and abandoned (Close).
+func (l *inLane) drainAbandoned() {
+	c := l.conn.Load()
+	for {
+		n, _ := c.b.Poll(func(ms []bridge.Msg) {
+			l.received.Add(uint64(len(ms)))
+			l.abandoned.Add(uint64(len(ms)))
+		})
+		if n == 0 {
+			return
+		}
 	}
 }
 
@@ -184,10 +246,14 @@ func (l *inLane) drop(x kernel.Task, code task.Status) {
 }
 
 func (l *inLane) stats() Stats {
-	s := Stats{Chan: l.ch.Spec.Name, Dir: In, Kernel: l.ch.To, Peer: l.ch.From, Transport: l.t.Kind(),
+	c := l.conn.Load()
+	s := Stats{Chan: l.ch.Spec.Name, Dir: In, Kernel: l.ch.To, Peer: l.ch.From, Transport: c.t.Kind(),
 		Down: l.k != nil && l.k.ChanSuspended(l.id), Received: l.received.Load(), Delivered: l.delivered.Load(),
 		Dropped: l.dropped.Load(), Abandoned: l.abandoned.Load(), Pending: uint64(max(l.pending.Load(), 0)),
-		Transfers: l.rx.Stats().Transfers}
+		Transfers: c.transfers + c.rx.Stats().Transfers, Discarded: l.discarded.Load(), Reconnects: l.reconns.Load()}
+	if l.track != nil {
+		s.Acks, s.Acked = true, l.track.acked.Load()
+	}
 	if f := l.fault.Load(); f != nil {
 		s.Fault = (*f).Error()
 	}

@@ -19,36 +19,42 @@ import (
 // Concurrency. The relay runs on the subscription's home worker (one
 // delivery at a time, in channel order); the outbox is an MPSC ring so that
 // even a delivery run elsewhere (a retry) stays safe. The sender goroutine
-// is the outbox's only consumer and owns the bridge Sender and Batcher.
-// Counters are atomics written by one side and read by Stats. Pause
-// transitions happen under mu so that ChanPause calls reach the kernel in
-// the order they were decided; pflag mirrors paused for the relay's
-// lock-free check (stored under mu, loaded anywhere).
+// is the outbox's only consumer and owns the connection's Batcher and
+// Sender, and the window (window.go). The connection is replaced only by
+// the sender goroutine (adopt, on Reconnect) and published through conn for
+// Stats and bridgeDown. Counters are atomics written by one side and read
+// by Stats. Pause transitions happen under mu so that ChanPause calls reach
+// the kernel in the order they were decided; pflag mirrors paused for the
+// relay's lock-free check (stored under mu, loaded anywhere).
 type outLane struct {
 	e  *Endpoint
 	ch Chan
-	t  bridge.Transport
-	b  *bridge.Batcher // sender goroutine only
-	tx bridge.Sender   // sender goroutine only (Wait); Stats from anyone
-	// probe is the transport's unused incoming direction when no pump of
-	// this endpoint receives on it: the idle sender peeks it to notice a
-	// disconnect without a task to send (sender goroutine only; nil when a
-	// pump watches the transport).
-	probe bridge.Receiver
+
+	conn atomic.Pointer[outConn] // the current connection: stored by New and adopt, loaded anywhere
+	c    *outConn                // the sender goroutine's copy of conn
+
+	// win keeps what was published until the consumer acknowledges it
+	// (a wire with an Ack cell); nil otherwise. Sender goroutine only; the
+	// w* atomics mirror it for Stats.
+	win *window
+
+	req    chan laneReq // Detach, Reconnect → sender: park, or adopt a connection (capacity 1)
+	parked bool         // sender goroutine: the lane is parked (Detach) until it adopts a connection
+	parkTx bridge.Stats // sender goroutine: the old connection's counts when it parked
 
 	// Written by resolve (the relay's Init), read-only afterwards.
 	k  *kernel.Kernel
 	id kernel.ChanID
 
 	box     *ring.MPSC[kernel.Task] // relay → sender; payload references retained
-	bytes   atomic.Int64            // payload bytes in box: added by the relay, taken off by the sender
+	bytes   atomic.Int64            // payload bytes held (outbox, and window until acknowledged): added by the relay, taken off by the sender
 	pauseAt int
 	pauseB  int64
 	wake    chan struct{} // the relay's kick of a sleeping sender (capacity 1)
 
 	sleeping atomic.Bool  // the sender is about to sleep or asleep: written by the sender, read by the relay (Dekker pair with box)
-	down     atomic.Bool  // the bridge disconnected: set once by bridgeDown, read by relay and sender
-	staged   atomic.Int64 // tasks the sender took from box and has not published: written by the sender, read by Stats
+	down     atomic.Bool  // the bridge disconnected: set by bridgeDown, cleared by adopt; read by relay and sender
+	staged   atomic.Int64 // tasks the sender took from box and has not published (no window): written by the sender, read by Stats
 
 	mu     sync.Mutex
 	paused bool // the subscription is paused; guarded by mu
@@ -56,12 +62,40 @@ type outLane struct {
 	pflag  atomic.Bool
 
 	// Counters for Stats: taken by the relay; dropped by relay and sender
-	// (and Stop's sweep); abandoned by the sweeps; pauses under mu.
+	// (and Stop's sweep); abandoned by the sweeps; pauses under mu; the
+	// rest by the sender.
 	taken, dropped, abandoned, pauses atomic.Uint64
+	acked, lapsed, discarded, reconns atomic.Uint64
+	wLen, wPopped                     atomic.Uint64 // the window's length and this epoch's acknowledged count
+}
+
+// laneReq asks a sender goroutine to park (conn nil: stop touching the
+// transport, see Endpoint.Detach) or to adopt conn (Reconnect); it closes
+// done when it has.
+type laneReq struct {
+	conn *outConn
+	done chan struct{}
+}
+
+// outConn is an out-lane's connection to one epoch of its bridge: the
+// transport, what the sender goroutine uses of it, and the totals of the
+// epochs before (Stats adds this epoch's own, read from the Sender).
+type outConn struct {
+	t     bridge.Transport
+	b     *bridge.Batcher // sender goroutine only
+	tx    bridge.Sender   // sender goroutine only (Wait); Stats from anyone
+	ack   *atomic.Uint64  // the consumer's acknowledgements; nil: none
+	probe bridge.Receiver // see newConn
+
+	sent, transfers, redelivered uint64 // totals of the earlier epochs
+	// resend is how many window entries at this epoch's start had been
+	// published in an earlier one: they go out first, flagged Redelivered,
+	// and the first resend publications of the epoch are re-sends.
+	resend uint64
 }
 
 func newOutLane(e *Endpoint, w Wire) (*outLane, error) {
-	b, err := bridge.NewBatcher(w.T, e.cfg.Batch)
+	c, err := newOutConn(e, w)
 	if err != nil {
 		return nil, err
 	}
@@ -69,9 +103,25 @@ func newOutLane(e *Endpoint, w Wire) (*outLane, error) {
 	// home worker's local queue (what it drained before the pause) plus a
 	// batch. 4 × PauseAt (at least 8192) covers the kernel's default local
 	// queue of 1024; the relay's slow path waits should it ever fill.
-	return &outLane{e: e, ch: w.Chan, t: w.T, b: b, tx: w.T.Sender(),
+	l := &outLane{e: e, ch: w.Chan, c: c,
 		box: ring.NewMPSC[kernel.Task](max(4*e.cfg.PauseAt, 8192)), pauseAt: e.cfg.PauseAt, pauseB: int64(e.cfg.PauseBytes),
-		wake: make(chan struct{}, 1)}, nil
+		wake: make(chan struct{}, 1), req: make(chan laneReq, 1)}
+	if w.Ack != nil {
+		l.win = newWindow()
+	}
+	l.conn.Store(c)
+	return l, nil
+}
+
+// newOutConn makes the connection of a wire. Its probe is set by the
+// endpoint (New, Reconnect) once it knows whether a pump of its own watches
+// the transport.
+func newOutConn(e *Endpoint, w Wire) (*outConn, error) {
+	b, err := bridge.NewBatcher(w.T, e.cfg.Batch)
+	if err != nil {
+		return nil, err
+	}
+	return &outConn{t: w.T, b: b, tx: w.T.Sender(), ack: w.Ack}, nil
 }
 
 func (l *outLane) resolve(k *kernel.Kernel) (err error) {
@@ -111,7 +161,7 @@ func (e *Endpoint) relay(c *kernel.Ctx) kernel.Status {
 		l.bytes.Add(int64(x.PayloadLen))
 	}
 	l.taken.Add(1)
-	if l.down.Load() || e.stopping.Load() {
+	if l.down.Load() && l.win == nil || e.stopping.Load() { // a window keeps it for the reconnect
 		l.bytes.Add(-int64(x.PayloadLen))
 		l.dropped.Add(1)
 		c.Drop(x, task.ChanClosed) // the bridge is gone: nothing is lost silently
@@ -132,10 +182,11 @@ func (e *Endpoint) relay(c *kernel.Ctx) kernel.Status {
 // pushSlow waits for room in a full outbox. The pause bounds the outbox
 // (newOutLane), so this runs only if that bound is broken; it waits for the
 // sender rather than lose a task of a lossless channel, and gives up to
-// sys.dropped when the bridge goes down or the endpoint stops.
+// sys.dropped when the bridge goes down (without a window) or the endpoint
+// stops.
 func (l *outLane) pushSlow(c *kernel.Ctx, x *kernel.Task) {
 	for !l.box.Push(x) {
-		if l.down.Load() || l.e.stopping.Load() {
+		if l.down.Load() && l.win == nil || l.e.stopping.Load() {
 			l.bytes.Add(-int64(x.PayloadLen))
 			l.dropped.Add(1)
 			c.Drop(*x, task.ChanClosed)
@@ -212,10 +263,25 @@ func (l *outLane) strand(x *kernel.Task, final bool) {
 }
 
 func (l *outLane) stats() Stats {
-	s := Stats{Chan: l.ch.Spec.Name, Dir: Out, Kernel: l.ch.From, Peer: l.ch.To, Transport: l.t.Kind(),
+	c := l.conn.Load()
+	s := Stats{Chan: l.ch.Spec.Name, Dir: Out, Kernel: l.ch.From, Peer: l.ch.To, Transport: c.t.Kind(),
 		Down: l.down.Load(), Taken: l.taken.Load(), Dropped: l.dropped.Load(), Abandoned: l.abandoned.Load(),
-		Queued: uint64(l.box.Len()) + uint64(l.staged.Load()), Pauses: l.pauses.Load()}
-	tx := l.tx.Stats()
-	s.Sent, s.Transfers = tx.Tasks, tx.Transfers
+		Queued: uint64(l.box.Len()) + uint64(max(l.staged.Load(), 0)), Pauses: l.pauses.Load(),
+		Discarded: l.discarded.Load(), Reconnects: l.reconns.Load()}
+	tx := c.tx.Stats()
+	s.Sent, s.Transfers = c.sent+tx.Tasks, c.transfers+tx.Transfers
+	if l.win == nil {
+		return s
+	}
+	// The window: its front entries — max(resend, this epoch's
+	// publications) of them, less this epoch's acknowledged ones — were
+	// published; the rest never were (Queued). See window.go.
+	s.Acks = true
+	s.Redelivered = c.redelivered + min(tx.Tasks, c.resend)
+	pub := max(c.resend, tx.Tasks) - min(l.wPopped.Load(), max(c.resend, tx.Tasks))
+	n := l.wLen.Load()
+	pub = min(pub, n)
+	s.Unacked, s.Queued = pub, s.Queued+n-pub
+	s.Acked, s.Lapsed = l.acked.Load(), l.lapsed.Load()
 	return s
 }

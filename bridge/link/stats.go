@@ -19,31 +19,48 @@ func (d Dir) String() string {
 }
 
 // Stats counts one bridge channel at one kernel's end ([O1]). Every count is
-// of tasks. The identities, at any time:
+// of tasks, and cumulative over the endpoint's life, across reconnects. The
+// identities, at any time once the endpoint stopped (approximately while it
+// runs: the counters are read one by one):
 //
-//	Out: Taken    = Sent + Dropped + Abandoned + Queued
-//	In:  Received = Delivered + Dropped + Abandoned + Pending
+//	Out: Taken + Redelivered = Sent + Dropped + Abandoned + Queued
+//	Out: Sent - Redelivered  = Acked + Unacked + Lapsed   (a wire with an Ack cell)
+//	In:  Received = Delivered + Dropped + Abandoned + Pending + Lost
 //
-// and across the two ends of one channel the producer's Sent minus the
-// consumer's Received is what the ring holds. After a quiescent Stop, Queued,
-// Pending and the ring are 0.
+// and across the ends of one channel — the producer's ends and the
+// consumer's, one per kernel incarnation — the producers' Sent minus the
+// consumers' Received minus the Discarded of either end is what the
+// current ring holds. After a quiescent Stop, Queued, Pending, that ring and
+// (with the peer up) Unacked are 0.
 type Stats struct {
-	Chan      string
-	Dir       Dir
-	Kernel    string // this end's kernel
-	Peer      string // the other end's kernel
-	Transport string // "mem", "shm"
-	Down      bool   // the bridge disconnected
-	Fault     string // In: why the pump stopped on a broken ring (a sequence gap, a corrupt slot); "" if it did not
+	Chan       string
+	Dir        Dir
+	Kernel     string // this end's kernel
+	Peer       string // the other end's kernel
+	Transport  string // "mem", "shm"
+	Down       bool   // the bridge disconnected and has not reconnected
+	Fault      string // In: why the pump stopped on a broken ring (a sequence gap, a corrupt slot); "" if it did not
+	Reconnects uint64 // times the bridge was reconnected to a rebooted peer (Reconnect)
+	Acks       bool   // the wire has an Ack cell: the Acked … Lapsed counts below apply
 
 	Taken     uint64 // Out: deliveries the relay took from the channel
-	Sent      uint64 // Out: tasks published into the ring
+	Sent      uint64 // Out: tasks published into the ring (re-sends included)
 	Received  uint64 // In: tasks taken out of the ring
 	Delivered uint64 // In: tasks emitted into this kernel's channel
 	Dropped   uint64 // routed to this kernel's sys.dropped: bridge down, channel closed, payload too large
 	Abandoned uint64 // released at Stop or Close while the kernel halted: counted, never delivered
-	Queued    uint64 // Out: in the outbox or staged, not yet published
+	Queued    uint64 // Out: in the outbox, staged or held for the reconnect, never published yet
 	Pending   uint64 // In: taken out of the ring, not yet emitted
+
+	// Acknowledgements ([B4], [F5]): on a wire with an Ack cell the
+	// consumer acknowledges what it handled, and the producer keeps every
+	// task it published until then, to send it again after a reconnect.
+	Redelivered uint64 // Out: publications of a task published in an earlier epoch (it carries task.Redelivered)
+	Acked       uint64 // Out: tasks the consumer acknowledged as handled; In: tasks this end acknowledged
+	Unacked     uint64 // Out: tasks published and not acknowledged yet (held for redelivery)
+	Lapsed      uint64 // Out, lossy channels: tasks unacknowledged at a reconnect, routed to sys.dropped instead of re-sent
+	Discarded   uint64 // tasks left in a ring a reconnect threw away (Out: the outgoing ring; In: the incoming one)
+	Lost        uint64 // In: tasks a kernel took out of the ring and died with, unreported (a killed GPU daemon; its host fills this in)
 
 	Transfers uint64 // ring publications (Out) or releases (In): one per batch ([B2])
 	Pauses    uint64 // Out: times the relay paused its subscription (backpressure)
@@ -63,22 +80,26 @@ func (s Stats) TransfersPerTask() float64 {
 
 // Check reports a broken identity of s (see Stats).
 func (s Stats) Check() error {
-	if s.Dir == Out && s.Taken != s.Sent+s.Dropped+s.Abandoned+s.Queued {
-		return fmt.Errorf("link: %s at %s: taken %d != sent %d + dropped %d + abandoned %d + queued %d",
-			s.Chan, s.Kernel, s.Taken, s.Sent, s.Dropped, s.Abandoned, s.Queued)
+	if s.Dir == Out && s.Taken+s.Redelivered != s.Sent+s.Dropped+s.Abandoned+s.Queued {
+		return fmt.Errorf("link: %s at %s: taken %d + redelivered %d != sent %d + dropped %d + abandoned %d + queued %d",
+			s.Chan, s.Kernel, s.Taken, s.Redelivered, s.Sent, s.Dropped, s.Abandoned, s.Queued)
 	}
-	if s.Dir == In && s.Received != s.Delivered+s.Dropped+s.Abandoned+s.Pending {
-		return fmt.Errorf("link: %s at %s: received %d != delivered %d + dropped %d + abandoned %d + pending %d",
-			s.Chan, s.Kernel, s.Received, s.Delivered, s.Dropped, s.Abandoned, s.Pending)
+	if s.Dir == Out && s.Acks && s.Sent-s.Redelivered != s.Acked+s.Unacked+s.Lapsed {
+		return fmt.Errorf("link: %s at %s: sent %d - redelivered %d != acked %d + unacked %d + lapsed %d",
+			s.Chan, s.Kernel, s.Sent, s.Redelivered, s.Acked, s.Unacked, s.Lapsed)
+	}
+	if s.Dir == In && s.Received != s.Delivered+s.Dropped+s.Abandoned+s.Pending+s.Lost {
+		return fmt.Errorf("link: %s at %s: received %d != delivered %d + dropped %d + abandoned %d + pending %d + lost %d",
+			s.Chan, s.Kernel, s.Received, s.Delivered, s.Dropped, s.Abandoned, s.Pending, s.Lost)
 	}
 	return nil
 }
 
 func (s Stats) String() string {
 	if s.Dir == In {
-		return fmt.Sprintf("%s %s←%s received=%d delivered=%d dropped=%d abandoned=%d pending=%d transfers=%d",
-			s.Chan, s.Kernel, s.Peer, s.Received, s.Delivered, s.Dropped, s.Abandoned, s.Pending, s.Transfers)
+		return fmt.Sprintf("%s %s←%s received=%d delivered=%d dropped=%d abandoned=%d pending=%d acked=%d discarded=%d lost=%d transfers=%d reconnects=%d",
+			s.Chan, s.Kernel, s.Peer, s.Received, s.Delivered, s.Dropped, s.Abandoned, s.Pending, s.Acked, s.Discarded, s.Lost, s.Transfers, s.Reconnects)
 	}
-	return fmt.Sprintf("%s %s→%s taken=%d sent=%d dropped=%d abandoned=%d queued=%d transfers=%d pauses=%d",
-		s.Chan, s.Kernel, s.Peer, s.Taken, s.Sent, s.Dropped, s.Abandoned, s.Queued, s.Transfers, s.Pauses)
+	return fmt.Sprintf("%s %s→%s taken=%d sent=%d redelivered=%d dropped=%d abandoned=%d queued=%d acked=%d unacked=%d lapsed=%d discarded=%d transfers=%d pauses=%d reconnects=%d",
+		s.Chan, s.Kernel, s.Peer, s.Taken, s.Sent, s.Redelivered, s.Dropped, s.Abandoned, s.Queued, s.Acked, s.Unacked, s.Lapsed, s.Discarded, s.Transfers, s.Pauses, s.Reconnects)
 }

@@ -8,7 +8,13 @@
 // It prints the boot summary, then a final summary: records, rates, each
 // kernel's accounting and each bridge channel's transfers per task.
 //
+// With -gpud the GPU kernel runs in the GPU daemon instead (DESIGN.md
+// decision 7): the daemon executable's simulated kernel, the bridge rings in
+// shared memory between the two processes, the control path over
+// protoactor remote on 127.0.0.1, under the watchdog.
+//
 //	go run ./examples/offload [-n 100000] [-size 64] [-workers 2] [-gpu-workers 2]
+//	go build -o /tmp/gmk-gpud ./cmd/gmk-gpud && go run ./examples/offload -gpud /tmp/gmk-gpud
 package main
 
 import (
@@ -21,6 +27,7 @@ import (
 
 	"github.com/gmkernel/gmk/bridge/link"
 	"github.com/gmkernel/gmk/gpu"
+	"github.com/gmkernel/gmk/gpu/daemon"
 	"github.com/gmkernel/gmk/gpu/gpumod"
 	"github.com/gmkernel/gmk/gpu/sim"
 	"github.com/gmkernel/gmk/gpu/system"
@@ -29,6 +36,7 @@ import (
 
 type config struct {
 	n, size, workers, gpuWorkers, window int
+	gpud                                 string // the GPU daemon's executable; "": the GPU kernel in process
 }
 
 func main() {
@@ -38,6 +46,7 @@ func main() {
 	flag.IntVar(&c.workers, "workers", 2, "CPU kernel workers")
 	flag.IntVar(&c.gpuWorkers, "gpu-workers", 2, "simulated GPU worker blocks")
 	flag.IntVar(&c.window, "window", 4096, "records in flight at most (the source's window)")
+	flag.StringVar(&c.gpud, "gpud", "", "run the GPU kernel in the GPU daemon: path of the gmk-gpud executable")
 	flag.Parse()
 	if err := run(os.Stdout, c); err != nil {
 		fmt.Fprintln(os.Stderr, "offload:", err)
@@ -51,14 +60,24 @@ func run(out io.Writer, c config) error {
 	}
 	st := &store{}
 	cpuCfg := kernel.BootConfig{Workers: c.workers}
-	s, err := system.Boot(system.Config{
+	scfg := system.Config{
 		CPU:        cpuCfg,
 		SimConfig:  sim.Config{Workers: c.gpuWorkers},
 		CPUModules: []kernel.Module{ingest(), st.module()},
 		GPUModules: []gpu.Module{gpumod.Xform(gpumod.XformConfig{Scale: 2})},
-	})
+	}
+	if c.gpud != "" {
+		scfg.GPUModules = nil // built from the daemon's catalogue
+		scfg.Daemon = &daemon.Config{Exe: c.gpud, Sim: scfg.SimConfig,
+			Modules: []daemon.ModuleRef{{Name: "xform", Args: map[string]string{"scale": "2"}}}}
+	}
+	s, err := system.Boot(scfg)
 	if err != nil {
 		return err
+	}
+	if c.gpud != "" {
+		stop := s.Watch(system.WatchConfig{}) // a daemon that dies is restarted at once
+		defer stop()
 	}
 	fmt.Fprint(out, s.Summary())
 	fmt.Fprintf(out, "offload: %d records of %d bytes: cpu.0 ingest → gpu.0 xform (WARP) → cpu.0 store\n", c.n, c.size)

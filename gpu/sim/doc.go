@@ -27,13 +27,20 @@
 //
 // The host reaches the kernel only through the bridge: Boot takes the
 // kernel's ends of the bridge channels (link.Wire) and boots the link's
-// relay module with the GPU modules.
+// relay module with the GPU modules. Every handler call is reported to the
+// kernel's bridge end (link.Endpoint.Finished), which acknowledges to the
+// host the bridge deliveries the kernel is done with ([B4], [F5]). A wire
+// for gpu.TraceChan makes the kernel ship its trace records to the host
+// ([O4], trace.go).
 //
 // # Concurrency
 //
 // Boot, Halt and Reset are serialised; Heartbeat, Quiescent, Links and Info
 // are safe from any goroutine at any time. Reset of a kernel with a worker
 // stuck in a handler cannot stop that goroutine (a device reset or killing
-// the GPU daemon can): it returns gpu.ErrStuck when its context ends, and a
-// later Reset finishes once the handler returned.
+// the GPU daemon can): when its context ends it leaves the kernel behind,
+// halting on its own goroutine, reports it Lost and Stuck, and the backend
+// boots a new kernel at once. Halt reaps the kernels left behind
+// (HaltReport.Reaped), waiting for their handlers until its context ends
+// (then gpu.ErrStuck): no goroutine outlives it.
 package sim

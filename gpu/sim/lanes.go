@@ -3,8 +3,11 @@ package sim
 import (
 	"sync/atomic"
 
+	"github.com/gmkernel/gmk/bridge/link"
+
 	"github.com/gmkernel/gmk/gpu"
 	"github.com/gmkernel/gmk/kernel"
+	"github.com/gmkernel/gmk/kernel/task"
 )
 
 // worker is the simulator's state of one worker block: its heartbeat and its
@@ -25,14 +28,34 @@ type worker struct {
 }
 
 // wrap turns a GPU handler into the kernel's handler: it emulates the
-// handler's granularity ([G3], gpu.Lane) and keeps the worker's heartbeat.
-func (s *Sim) wrap(h gpu.Handler, ws []worker) kernel.HandlerFunc {
-	width := h.Granularity(s.cfg.BlockThreads)
-	plain, fn, shared := h.Plain(), h.Fn, h.SharedBytes
+// handler's granularity ([G3], gpu.Lane), keeps the worker's heartbeat, and
+// tells the bridge endpoint how each call ended, so that it acknowledges the
+// bridge deliveries the kernel is done with ([B4], [F5]; link.Endpoint.Finished).
+func (s *Sim) wrap(h gpu.Handler, ws []worker, ep *link.Endpoint) kernel.HandlerFunc {
+	run := s.lanes(h, ws)
 	return func(c *kernel.Ctx) kernel.Status {
 		w := &ws[c.Worker()]
 		w.beat.Add(1) // odd: in a handler
-		defer w.beat.Add(1)
+		st, returned := kernel.Status(task.Panicked), false
+		defer func() {
+			w.beat.Add(1)
+			if !returned { // a panic: the kernel ends the task as PANICKED
+				ep.Finished(c, st)
+			}
+		}()
+		st = run(c, w)
+		returned = true
+		ep.Finished(c, st)
+		return st
+	}
+}
+
+// lanes returns the call of a GPU handler on worker w: the plain function,
+// or its lanes ([G3], gpu.Lane).
+func (s *Sim) lanes(h gpu.Handler, ws []worker) func(c *kernel.Ctx, w *worker) kernel.Status {
+	width := h.Granularity(s.cfg.BlockThreads)
+	plain, fn, shared := h.Plain(), h.Fn, h.SharedBytes
+	return func(c *kernel.Ctx, w *worker) kernel.Status {
 		if plain != nil {
 			return plain(c)
 		}
@@ -57,11 +80,11 @@ func (s *Sim) wrap(h gpu.Handler, ws []worker) kernel.HandlerFunc {
 
 // module converts a GPU module into the kernel module the simulated kernel
 // boots.
-func (s *Sim) module(m gpu.Module, ws []worker) kernel.Module {
+func (s *Sim) module(m gpu.Module, ws []worker, ep *link.Endpoint) kernel.Module {
 	km := kernel.Module{Name: m.Name, Version: m.Version, Channels: m.Channels, Init: m.Init, Fini: m.Fini}
 	for _, h := range m.Handlers {
 		km.Handlers = append(km.Handlers, kernel.Handler{Type: h.Type, Name: h.Name, Flags: h.Flags,
-			SharedBytes: h.SharedBytes, Fn: s.wrap(h, ws)})
+			SharedBytes: h.SharedBytes, Fn: s.wrap(h, ws, ep)})
 	}
 	return km
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -25,6 +26,10 @@ type Config struct {
 	// tracing, logger …). ID, Role, Workers, BatchSize, Policy and
 	// SortBatch are the simulator's and are overwritten.
 	Kernel kernel.BootConfig
+	// TraceEvery is how often the trace pump ships the kernel's trace
+	// records to the CPU over gpu.TraceChan, when the kernel boots with a
+	// wire for it ([O4], trace.go); default 1 ms.
+	TraceEvery time.Duration
 }
 
 // Defaults of Config.
@@ -40,6 +45,7 @@ func (c Config) WithDefaults() Config {
 	c.Workers = cmp.Or(c.Workers, max(2, runtime.GOMAXPROCS(0)))
 	c.BlockThreads = cmp.Or(c.BlockThreads, DefaultBlockThreads)
 	c.BatchSize = cmp.Or(c.BatchSize, MaxBatch)
+	c.TraceEvery = cmp.Or(c.TraceEvery, time.Millisecond)
 	return c
 }
 
@@ -61,10 +67,14 @@ func (c Config) Validate() error {
 type Sim struct {
 	cfg Config
 
-	mu      sync.Mutex // Boot, Halt, Reset: one at a time; guards k, ep, halting
+	mu      sync.Mutex // Boot, Halt, Reset: one at a time; guards k, ep, halting, zombies
 	k       *kernel.Kernel
 	ep      *link.Endpoint
-	halting *halting // a Halt that has not returned yet (a stuck Reset)
+	tp      *tracePump // ships traces over gpu.TraceChan; nil when the kernel has no such wire
+	halting *halting   // a Halt that has not returned yet
+	// zombies are kernels Resets left behind with a worker stuck in a
+	// handler: each halts on its own goroutine, and Halt reaps them.
+	zombies []zombie
 
 	// workers are the worker blocks of the last Boot, published for
 	// Heartbeat (which must not wait behind a Halt holding mu); each Boot
@@ -81,6 +91,14 @@ const stuckGrace = 100 * time.Millisecond
 type halting struct {
 	done chan struct{}
 	err  error // written before done closes
+}
+
+// zombie is a kernel a Reset could not stop: a worker is stuck in a
+// handler, and its Halt goroutine finishes once the handler returns.
+type zombie struct {
+	k  *kernel.Kernel
+	ep *link.Endpoint
+	h  *halting
 }
 
 var _ gpu.Backend = (*Sim)(nil)
@@ -134,6 +152,10 @@ func (s *Sim) Boot(spec gpu.BootSpec) error {
 		return err
 	}
 	gmods := append(append([]gpu.Module(nil), spec.Modules...), gpu.FromKernel(ep.Module()))
+	tw, traced := s.traceWire(spec.Bridge)
+	if traced {
+		gmods = append(gmods, tracer(tw))
+	}
 	shared := 0
 	for _, m := range gmods {
 		if err := m.Validate(); err != nil {
@@ -149,7 +171,7 @@ func (s *Sim) Boot(spec gpu.BootSpec) error {
 	}
 	mods := make([]kernel.Module, 0, len(gmods))
 	for _, m := range gmods {
-		mods = append(mods, s.module(m, ws))
+		mods = append(mods, s.module(m, ws, ep))
 	}
 	k, err := kernel.Boot(s.kernelConfig(spec), mods...)
 	if err != nil {
@@ -159,7 +181,16 @@ func (s *Sim) Boot(spec gpu.BootSpec) error {
 		_ = k.Halt(context.Background())
 		return err
 	}
-	s.k, s.ep = k, ep
+	var tp *tracePump
+	if traced {
+		if tp, err = startTracePump(k, tw, s.cfg.TraceEvery, ep.Module().Name); err != nil {
+			ep.Stop()
+			_ = k.Halt(context.Background())
+			ep.Close()
+			return err
+		}
+	}
+	s.k, s.ep, s.tp = k, ep, tp
 	s.workers.Store(&ws)
 	return nil
 }
@@ -198,15 +229,35 @@ func (s *Sim) Links() []link.Stats {
 	return s.ep.Stats()
 }
 
-// Halt implements gpu.Backend.
+// Halt implements gpu.Backend. It also reaps the kernels earlier Resets
+// left behind stuck (HaltReport.Reaped), waiting for them until ctx ends
+// (then ErrStuck); without a running kernel it only reaps them, and returns
+// ErrNotBooted.
 func (s *Sim) Halt(ctx context.Context) (gpu.HaltReport, error) {
-	return s.stop(ctx, false)
+	r, err := s.stop(ctx, false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for len(s.zombies) > 0 {
+		z := s.zombies[0]
+		select {
+		case <-z.h.done:
+		case <-ctx.Done():
+			return r, errors.Join(err, fmt.Errorf("%w: a kernel left behind by a reset: %w", gpu.ErrStuck, ctx.Err()))
+		}
+		z.ep.Close()
+		kr, _ := z.k.Halted()
+		r.Reaped = append(r.Reaped, gpu.HaltReport{Kernel: kr, Links: z.ep.Stats(), LivePayloads: z.k.LivePayloads()})
+		s.zombies = s.zombies[1:]
+	}
+	return r, err
 }
 
 // Reset implements gpu.Backend: the bridge goes down first, then the kernel
 // halts without draining. A worker stuck in a handler cannot be stopped in
 // a process (a device reset, or killing the daemon, can): when ctx ends
-// first Reset returns ErrStuck and the backend stays booted.
+// first, the kernel is left behind to finish its halt once the handler
+// returns (Halt reaps it), the report says Lost and Stuck, and the backend
+// can Boot a new kernel at once.
 func (s *Sim) Reset(ctx context.Context) (gpu.HaltReport, error) {
 	return s.stop(ctx, true)
 }
@@ -219,6 +270,8 @@ func (s *Sim) stop(ctx context.Context, reset bool) (gpu.HaltReport, error) {
 	}
 	k, ep := s.k, s.ep
 	if s.halting == nil {
+		s.tp.halt()
+		s.tp = nil
 		if reset {
 			ep.Disconnect()
 		}
@@ -243,7 +296,13 @@ func (s *Sim) stop(ctx context.Context, reset bool) (gpu.HaltReport, error) {
 		select {
 		case <-h.done:
 		case <-time.After(stuckGrace):
-			return gpu.HaltReport{}, fmt.Errorf("%w: %w", gpu.ErrStuck, ctx.Err())
+			if !reset {
+				return gpu.HaltReport{}, fmt.Errorf("%w: %w", gpu.ErrStuck, ctx.Err())
+			}
+			s.zombies = append(s.zombies, zombie{k: k, ep: ep, h: h})
+			s.k, s.ep, s.halting = nil, nil, nil
+			s.workers.Store(nil)
+			return gpu.HaltReport{Links: ep.Stats(), Lost: true, Stuck: true}, nil
 		}
 	}
 	ep.Close()

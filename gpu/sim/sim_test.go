@@ -176,17 +176,23 @@ func sum(b []byte) (s uint64) {
 }
 
 // [F4] A worker stuck in a handler stops beating while the others (idle
-// ones too) keep beating; Stalled names it, and it beats again once the
-// handler returns. A Reset cannot stop a stuck worker in a process: it
-// reports ErrStuck when its context ends, and completes after the handler
-// returned; the backend then boots again.
+// ones too) keep beating; Stalled names it. A Reset cannot stop a stuck
+// worker in a process, so it leaves that kernel behind — Lost and Stuck in
+// its report — and the backend boots a new kernel at once, which runs
+// tasks while the old worker is still stuck. Halt reaps the old kernel once
+// its handler returned (ErrStuck while it has not), with its accounting
+// whole.
 func TestF4_HeartbeatAndStuckReset(t *testing.T) {
 	release := make(chan struct{})
 	var hung atomic.Int64
+	var ran atomic.Int64
 	hung.Store(-1)
 	m := gpu.Module{Name: "hang", Handlers: []gpu.Handler{{Type: 1, Name: "hang", Fn: func(c *kernel.Ctx, _ gpu.Lane) kernel.Status {
-		hung.Store(int64(c.Worker()))
-		<-release
+		if c.Task().Meta0 == 0 {
+			hung.Store(int64(c.Worker()))
+			<-release
+		}
+		ran.Add(1)
 		return kernel.OK
 	}}}}
 	s := fxSim(t, sim.Config{Workers: 2}, m)
@@ -201,19 +207,28 @@ func TestF4_HeartbeatAndStuckReset(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if _, err := s.Reset(ctx); !errors.Is(err, gpu.ErrStuck) {
-		t.Fatalf("Reset with a stuck worker: %v, want ErrStuck", err)
-	}
-	close(release)
-	r, err := s.Reset(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st := r.Kernel.Stats; st.Created() != st.Completed+st.Errored+st.Dropped+r.Kernel.Queued {
-		t.Fatalf("accounting after reset: %v queued %d", st, r.Kernel.Queued)
+	r, err := s.Reset(ctx)
+	if err != nil || !r.Lost || !r.Stuck {
+		t.Fatalf("Reset with a stuck worker: %+v, %v; want a lost, stuck kernel and no error", r, err)
 	}
 	if err := s.Boot(gpu.BootSpec{Modules: []gpu.Module{m}}); err != nil {
 		t.Fatalf("boot after reset: %v", err)
 	}
-	fxHalt(t, s)
+	if err := s.Kernel().Submit(kernel.Task{Type: 1, Meta0: 1}); err != nil {
+		t.Fatal(err)
+	}
+	fxWait(t, "a task on the new kernel", func() bool { return ran.Load() == 1 })
+	short, cancelShort := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancelShort()
+	if _, err := s.Halt(short); !errors.Is(err, gpu.ErrStuck) {
+		t.Fatalf("Halt with the old kernel still stuck: %v, want ErrStuck", err)
+	}
+	close(release)
+	hr, err := s.Halt(context.Background())
+	if !errors.Is(err, gpu.ErrNotBooted) || len(hr.Reaped) != 1 {
+		t.Fatalf("Halt after release: %d reaped, %v; want the old kernel reaped and ErrNotBooted (the new one halted before)", len(hr.Reaped), err)
+	}
+	if st, q := hr.Reaped[0].Kernel.Stats, hr.Reaped[0].Kernel.Queued; st.Created() != st.Completed+st.Errored+st.Dropped+q || st.Completed != 1 {
+		t.Fatalf("the reaped kernel's accounting: %v queued %d", st, q)
+	}
 }

@@ -2,7 +2,9 @@ package system
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gmkernel/gmk/bridge/link"
@@ -12,101 +14,142 @@ import (
 
 // Report is what a system Halt found ([K2], [C9] across two kernels).
 type Report struct {
-	CPU        kernel.HaltReport
-	GPU        gpu.HaltReport
-	Links      []link.Stats // both ends of every bridge channel
+	CPU kernel.HaltReport
+	// GPU is the GPU kernel's Halt report: the kernel running at the halt
+	// (none when a reset left it down), and in GPU.Reaped the kernels that
+	// resets had left behind stuck.
+	GPU gpu.HaltReport
+	// Resets holds what each watchdog reset of the GPU kernel found, in
+	// order; a kernel left behind stuck appears with its final (reaped)
+	// report, or Lost when it never stopped.
+	Resets     []gpu.HaltReport
+	Links      []link.Stats // every bridge channel end: the CPU kernel's and every GPU kernel's
 	CPUPayload int          // live payload blocks of the CPU kernel after halt
 	Quiescent  bool         // the system was idle when the kernels halted: nothing was cut short
 }
 
-// InRing returns the tasks of channel name that were published into its ring
-// and never taken out (0 after a quiescent halt).
-func (r Report) InRing(name string) uint64 {
-	var sent, received uint64
+// InRing returns the tasks of channel name that were published into its
+// current ring and never taken out (0 after a quiescent halt): what its
+// producers published, less what its consumers took out, less what
+// reconnects threw away with the rings of earlier epochs.
+func (r Report) InRing(name string) int64 {
+	var n int64
 	for _, s := range r.Links {
-		if s.Chan == name {
-			sent += s.Sent
-			received += s.Received
+		if s.Chan != name {
+			continue
+		}
+		n -= int64(s.Discarded)
+		if s.Dir == link.Out {
+			n += int64(s.Sent)
+		} else {
+			n -= int64(s.Received)
 		}
 	}
-	return sent - received
+	return n
+}
+
+// Redelivered returns the tasks the CPU kernel sent again to a rebooted GPU
+// kernel because the one before had not acknowledged them as handled ([F5]).
+func (r Report) Redelivered() uint64 {
+	var n uint64
+	for _, s := range r.Links {
+		if s.Dir == link.Out {
+			n += s.Redelivered
+		}
+	}
+	return n
 }
 
 // Check verifies the accounting identities of the whole system: each
-// kernel's ([C9]: created = completed + errored + dropped + queued), each
-// bridge channel end's (link.Stats), and, across every channel, that what
-// its relay took was delivered, dropped, abandoned or is still in its ring —
-// so every task is counted once, on whichever kernel or bridge it ended.
+// kernel's ([C9]: created = completed + errored + dropped + queued; a
+// kernel lost in a reset has none to check), each bridge channel end's
+// (link.Stats: a re-sent task counts once), and, across every channel and
+// every GPU kernel incarnation, that no ring holds less than nothing —
+// nothing after a quiescent halt, when every task the CPU kernel handed to
+// the bridge was also acknowledged as handled by a GPU kernel — so every
+// task is counted once, on whichever kernel or bridge it ended.
 func (r Report) Check() error {
-	for _, k := range []struct {
+	ks := []struct {
 		id string
-		r  kernel.HaltReport
-	}{{"cpu", r.CPU}, {"gpu", r.GPU.Kernel}} {
-		s := k.r.Stats
-		if s.Created() != s.Completed+s.Errored+s.Dropped+k.r.Queued {
+		r  gpu.HaltReport
+	}{{"cpu", gpu.HaltReport{Kernel: r.CPU}}, {"gpu", r.GPU}}
+	for i, g := range r.Resets {
+		ks = append(ks, struct {
+			id string
+			r  gpu.HaltReport
+		}{fmt.Sprintf("gpu (reset %d)", i+1), g})
+	}
+	for _, k := range ks {
+		if k.r.Lost {
+			continue
+		}
+		s := k.r.Kernel.Stats
+		if s.Created() != s.Completed+s.Errored+s.Dropped+k.r.Kernel.Queued {
 			return fmt.Errorf("system: %s kernel: created %d != completed %d + errored %d + dropped %d + queued %d",
-				k.id, s.Created(), s.Completed, s.Errored, s.Dropped, k.r.Queued)
+				k.id, s.Created(), s.Completed, s.Errored, s.Dropped, k.r.Kernel.Queued)
+		}
+		if k.r.LivePayloads != 0 {
+			return fmt.Errorf("system: %s kernel: %d payloads live after halt", k.id, k.r.LivePayloads)
 		}
 	}
-	ends := map[string][2]uint64{} // channel → taken, accounted
+	names := map[string]bool{}
 	for _, s := range r.Links {
 		if err := s.Check(); err != nil {
 			return err
 		}
-		e := ends[s.Chan]
-		if s.Dir == link.Out {
-			e[0] += s.Taken
-			e[1] += s.Dropped + s.Abandoned + s.Queued
-		} else {
-			e[1] += s.Delivered + s.Dropped + s.Abandoned + s.Pending
-		}
-		ends[s.Chan] = e
-	}
-	for name, e := range ends {
-		if e[0] != e[1]+r.InRing(name) {
-			return fmt.Errorf("system: bridge channel %s: taken %d != delivered, dropped, abandoned, queued %d + in the ring %d",
-				name, e[0], e[1], r.InRing(name))
+		names[s.Chan] = true
+		if r.Quiescent && s.Dir == link.Out && s.Acks && s.Unacked != 0 {
+			return fmt.Errorf("system: bridge channel %s: %d tasks never acknowledged as handled after a quiescent halt", s.Chan, s.Unacked)
 		}
 	}
-	if r.CPUPayload != 0 || r.GPU.LivePayloads != 0 {
-		return fmt.Errorf("system: payloads live after halt: cpu %d, gpu %d", r.CPUPayload, r.GPU.LivePayloads)
+	for name := range names {
+		if n := r.InRing(name); n < 0 || r.Quiescent && n != 0 {
+			return fmt.Errorf("system: bridge channel %s: %d tasks in the ring (sent − received − discarded), quiescent %v", name, n, r.Quiescent)
+		}
+	}
+	if r.CPUPayload != 0 {
+		return fmt.Errorf("system: payloads live after halt: cpu %d", r.CPUPayload)
 	}
 	return nil
 }
 
-// Halt halts the system in order ([K2]): it waits until the system is
-// quiescent — both kernels idle and nothing in flight on any bridge
-// channel — then stops the CPU kernel's bridge end, halts the GPU kernel
-// (its bridge end first), then the CPU kernel, and releases the
-// transports. Producers outside the kernels must have stopped. If ctx ends
-// first, the rest is cut short — the kernels stop without draining, and
-// what they or the bridge held is counted (queued, dropped, abandoned) —
-// and Halt returns ErrBusy with the report. The report's Check holds
-// either way.
+// Halt halts the system in order ([K2]): it stops the watchdog, waits
+// until the system is quiescent — both kernels idle, nothing in flight on
+// any bridge channel, everything sent to the GPU kernel acknowledged — then
+// stops the CPU kernel's bridge end, halts the GPU kernel (its bridge end
+// first; kernels resets left behind are reaped), then the CPU kernel, and
+// releases the transports. Producers outside the kernels must have
+// stopped. If ctx ends first, the rest is cut short — the kernels stop
+// without draining, and what they or the bridge held is counted (queued,
+// dropped, abandoned) — and Halt returns ErrBusy with the report. The
+// report's Check holds either way.
 func (s *System) Halt(ctx context.Context) (Report, error) {
+	s.stopWatch()
+	if s.gw != nil {
+		s.gw.stop() // no more messages become tasks
+	}
 	quiet := s.quiesce(ctx)
 	s.ep.Stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var r Report
 	var errs []error
-	var g gpu.HaltReport
-	if rr := s.reset.Load(); rr != nil {
-		g = *rr // the watchdog reset it: nothing left to halt
-	} else {
-		var err error
-		if g, err = s.gpu.Halt(ctx); err != nil {
-			errs = append(errs, err)
-		}
+	g, err := s.gpu.Halt(ctx)
+	if err != nil && !(s.down && errors.Is(err, gpu.ErrNotBooted)) {
+		errs = append(errs, err)
 	}
-	r.GPU = g
+	r.GPU, r.Resets = g, s.reaped(g.Reaped)
 	if err := s.cpu.Halt(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	s.ep.Close()
-	for _, t := range s.trs {
-		_ = t.Close()
-	}
+	s.closeBridges()
 	r.CPU, _ = s.cpu.Halted()
-	r.Links = append(s.ep.Stats(), g.Links...)
+	r.Links = s.ep.Stats()
+	for _, x := range r.Resets {
+		r.Links = append(r.Links, x.Links...)
+	}
+	r.Links = append(r.Links, g.Links...)
 	r.CPUPayload = s.cpu.LivePayloads()
 	r.Quiescent = quiet
 	if !quiet {
@@ -118,20 +161,33 @@ func (s *System) Halt(ctx context.Context) (Report, error) {
 	return r, nil
 }
 
-// quiesce waits until the system is idle: both kernels quiescent and every
-// task a relay took delivered or dropped, the same on two observations in a
-// row. A task moving between a kernel and the bridge is counted by both for
-// a moment, never by neither (the relay counts it before its handler
-// returns; the pump counts it after the emit), so an idle observation is
-// real. It returns false when ctx ends first.
+// reaped returns the reset reports with each Stuck one replaced, in order,
+// by the final report of its kernel from reaped.
+func (s *System) reaped(reaped []gpu.HaltReport) []gpu.HaltReport {
+	out := slices.Clone(s.resets)
+	for i := range out {
+		if out[i].Stuck && len(reaped) > 0 {
+			out[i], reaped = reaped[0], reaped[1:]
+		}
+	}
+	return out
+}
+
+// quiesce waits until the system is idle: both kernels quiescent, every
+// task a relay took delivered or dropped, and everything the GPU kernel
+// was sent acknowledged, the same on two observations in a row. A task
+// moving between a kernel and the bridge is counted by both for a moment,
+// never by neither (the relay counts it before its handler returns; the
+// pump counts it after the emit), so an idle observation is real. It
+// returns false when ctx ends first.
 func (s *System) quiesce(ctx context.Context) bool {
 	tick := time.NewTicker(100 * time.Microsecond)
 	defer tick.Stop()
 	var last uint64
 	stable := 0
 	for {
-		moved, busy := s.inFlight()
-		if !busy && s.cpu.Quiescent() && s.gpu.Quiescent() && moved == last {
+		moved, busy := settled(s.Links())
+		if !busy && s.cpu.Quiescent() && s.gpuQuiescent() && moved == last {
 			if stable++; stable == 2 {
 				return true
 			}
@@ -147,17 +203,36 @@ func (s *System) quiesce(ctx context.Context) bool {
 	}
 }
 
-// inFlight returns a progress count of the bridge (tasks taken) and whether
-// any task is between a relay and its delivery.
-func (s *System) inFlight() (moved uint64, busy bool) {
-	var taken, ended uint64
-	for _, l := range s.Links() {
+func (s *System) gpuQuiescent() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.down && s.gpu.Quiescent()
+}
+
+// settled returns a progress count of the bridge (tasks taken) and whether
+// any task is between a relay and its delivery, held for a reconnect, or
+// not yet acknowledged — per channel, over every end of it.
+func settled(ls []link.Stats) (moved uint64, busy bool) {
+	type bal struct{ in, out uint64 }
+	per := map[string]*bal{}
+	for _, l := range ls {
+		b := per[l.Chan]
+		if b == nil {
+			b = &bal{}
+			per[l.Chan] = b
+		}
+		b.out += l.Discarded
 		if l.Dir == link.Out {
-			taken += l.Taken
-			ended += l.Dropped + l.Abandoned
+			moved += l.Taken
+			b.in += l.Taken + l.Redelivered
+			b.out += l.Dropped + l.Abandoned
+			busy = busy || l.Queued != 0 || l.Acks && l.Unacked != 0
 		} else {
-			ended += l.Delivered + l.Dropped + l.Abandoned
+			b.out += l.Delivered + l.Dropped + l.Abandoned + l.Lost
 		}
 	}
-	return taken, taken != ended
+	for _, b := range per {
+		busy = busy || b.in != b.out
+	}
+	return moved, busy
 }

@@ -1,15 +1,19 @@
 package system
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gmkernel/gmk/bridge"
 	"github.com/gmkernel/gmk/bridge/link"
 	"github.com/gmkernel/gmk/gpu"
+	"github.com/gmkernel/gmk/gpu/daemon"
 	"github.com/gmkernel/gmk/gpu/sim"
 	"github.com/gmkernel/gmk/kernel"
 )
@@ -18,15 +22,25 @@ import (
 type Config struct {
 	CPU        kernel.BootConfig // the CPU kernel; ID default "cpu.0", role peripheral
 	CPUModules []kernel.Module
-	// GPU is the GPU kernel's backend; nil boots the simulated one
-	// (sim.New with SimConfig).
-	GPU        gpu.Backend
-	SimConfig  sim.Config
+	// GPU is the GPU kernel's backend. Nil: the GPU daemon when Daemon is
+	// set (daemon.New(*Daemon): the kernel in its own process, DESIGN.md
+	// decision 7), else the simulated kernel in this process (sim.New with
+	// SimConfig), the default.
+	GPU       gpu.Backend
+	Daemon    *daemon.Config
+	SimConfig sim.Config
+	// GPUModules are the GPU kernel's modules. With Daemon they are built
+	// from Daemon.Modules when nil.
 	GPUModules []gpu.Module
 	// Bridge sizes each transport's rings (one transport carries a bridge
 	// channel each way); Link tunes batching and backpressure.
 	Bridge bridge.Config
 	Link   link.Config
+	// Actor, when set, makes the GPU kernel an actor ([X6]): System.PID.
+	Actor *ActorConfig
+	// Trace, when set, ships the GPU kernel's trace records to the CPU over
+	// sys.trace ([O4]): System.DrainTrace.
+	Trace *TraceConfig
 }
 
 // System is a CPU kernel and a GPU kernel joined by bridge channels.
@@ -34,24 +48,53 @@ type System struct {
 	cpu     *kernel.Kernel
 	gpu     gpu.Backend
 	ep      *link.Endpoint // the CPU kernel's end of the bridge channels
-	trs     []bridge.Transport
 	chans   []link.Chan
+	pairs   []pair        // the bridge channels on each transport, fixed at boot
+	spec    gpu.BootSpec  // what the GPU kernel boots with (Bridge: set per boot)
+	bcfg    bridge.Config // each transport's rings
 	summary Summary
 	booted  time.Time
-	// reset holds the report of a watchdog reset of the GPU kernel (then
-	// Halt does not halt it again).
-	reset atomic.Pointer[gpu.HaltReport]
+	unwatch atomic.Pointer[func()] // stops the running watchdog (Watch)
+	gw      *gateway               // the GPU kernel's actor (Config.Actor); nil: none
+	ts      *traceSink             // the GPU kernel's traces (Config.Trace); nil: none
+
+	// mu serialises the watchdog's reset and reboot with Halt, and guards
+	// what they change; Links and Halt read it.
+	mu      sync.Mutex
+	bridges []gpu.Bridge     // the current transports, one per pair
+	retired []gpu.Bridge     // transports of earlier epochs, closed at Halt
+	resets  []gpu.HaltReport // what each reset of the GPU kernel found, in order
+	down    bool             // the GPU kernel was reset and has not rebooted yet
+}
+
+// pair is the bridge channels one transport carries: at most one each way.
+type pair struct {
+	down, up *link.Chan // CPU → GPU, GPU → CPU
 }
 
 // Boot boots the system ([K1]): the two kernels' channel declarations are
 // exchanged and routed by locality (link.Route: cross-kernel mismatches are
-// boot errors naming both sides), the transports are made (in memory; one
-// per pair of opposite bridge channels), the CPU kernel boots with its
-// modules and its end of the bridge, then the GPU kernel with its own, and
-// the CPU end starts. On an error nothing is left running.
+// boot errors naming both sides), the transports are made (one per pair of
+// opposite bridge channels: in memory, or the backend's own — gpu.Bridger),
+// the CPU kernel boots with its modules and its end of the bridge, then the
+// GPU kernel with its own, and the CPU end starts. Each channel the CPU
+// kernel sends over the bridge gets an acknowledgement cell: the GPU
+// kernel acknowledges what it handled, and what it did not is sent again
+// after a reset (Watch). On an error nothing is left running.
 func Boot(cfg Config) (*System, error) {
 	cpuCfg := cfg.CPU.WithDefaults()
-	if cfg.GPU == nil {
+	switch {
+	case cfg.GPU != nil:
+	case cfg.Daemon != nil:
+		d, err := daemon.New(*cfg.Daemon)
+		if err != nil {
+			return nil, err
+		}
+		if cfg.GPUModules == nil {
+			cfg.GPUModules = d.Modules()
+		}
+		cfg.GPU = d
+	default:
 		s, err := sim.New(cfg.SimConfig)
 		if err != nil {
 			return nil, err
@@ -63,29 +106,59 @@ func Boot(cfg Config) (*System, error) {
 	if lcfg.MaxPayload == 0 {
 		lcfg.MaxPayload = cfg.Bridge.MaxPayload()
 	}
-	chans, err := link.Route(cpuSide(cpuCfg.ID, cfg.CPUModules), gpuSide(gpuID, cfg.GPUModules))
+	cpuMods := slices.Clone(cfg.CPUModules)
+	var gw *gateway
+	if cfg.Actor != nil {
+		var err error
+		if gw, err = newGateway(*cfg.Actor, gpuID, cfg.GPUModules); err != nil {
+			return nil, err
+		}
+		cpuMods = append(cpuMods, gw.module())
+	}
+	chans, err := link.Route(cpuSide(cpuCfg.ID, cpuMods), gpuSide(gpuID, cfg.GPUModules))
 	if err != nil {
 		return nil, err
 	}
-	cpuWires, gpuWires, trs, err := wire(chans, cpuCfg.ID, cfg.Bridge)
-	if err != nil {
-		return nil, err
+	var ts *traceSink
+	if cfg.Trace != nil {
+		tc := *cfg.Trace
+		tc.Type = cmp.Or(tc.Type, uint32(cpuCfg.MaxTypes-1))
+		tc.Keep = cmp.Or(tc.Keep, 1<<16)
+		c := traceChan(tc, gpuID, cpuCfg.ID)
+		ts = &traceSink{id: gpuID, keep: tc.Keep}
+		cpuMods = append(cpuMods, ts.module(c))
+		chans = append(chans, c) // sys.* is never routed: the system wires this one itself
 	}
-	s := &System{gpu: cfg.GPU, trs: trs, chans: chans}
+	s := &System{gpu: cfg.GPU, chans: chans, pairs: pairUp(chans, cpuCfg.ID), bcfg: cfg.Bridge, gw: gw, ts: ts,
+		spec: gpu.BootSpec{Modules: cfg.GPUModules, Link: lcfg, Tenants: cpuCfg.Tenants, MaxTypes: cpuCfg.MaxTypes}}
+	for range s.pairs {
+		b, err := s.newBridge()
+		if err != nil {
+			return nil, s.abort(err)
+		}
+		s.bridges = append(s.bridges, b)
+	}
+	cpuWires, gpuWires := s.wires()
 	if s.ep, err = link.New(cpuCfg.ID, cpuWires, lcfg); err != nil {
 		return nil, s.abort(err)
 	}
-	if s.cpu, err = kernel.Boot(cpuCfg, append(append([]kernel.Module(nil), cfg.CPUModules...), s.ep.Module())...); err != nil {
+	if s.cpu, err = kernel.Boot(cpuCfg, append(cpuMods, s.ep.Module())...); err != nil {
 		return nil, s.abort(fmt.Errorf("system: boot %s: %w", cpuCfg.ID, err))
 	}
-	spec := gpu.BootSpec{Modules: cfg.GPUModules, Bridge: gpuWires, Link: lcfg,
-		Tenants: cpuCfg.Tenants, MaxTypes: cpuCfg.MaxTypes}
+	spec := s.spec
+	spec.Bridge = gpuWires
 	if err := s.gpu.Boot(spec); err != nil {
 		return nil, s.abort(fmt.Errorf("system: boot %s: %w", gpuID, err))
 	}
 	if err := s.ep.Start(s.cpu); err != nil {
 		_, _ = s.gpu.Reset(context.Background())
 		return nil, s.abort(err)
+	}
+	if gw != nil {
+		if err := gw.start(); err != nil {
+			_, _ = s.gpu.Reset(context.Background())
+			return nil, s.abort(err)
+		}
 	}
 	s.booted = time.Now()
 	s.summary = newSummary(s, len(cfg.CPUModules), len(cfg.GPUModules))
@@ -94,17 +167,27 @@ func Boot(cfg Config) (*System, error) {
 
 // abort undoes a partial boot and returns err.
 func (s *System) abort(err error) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if s.gw != nil {
+		s.gw.stop()
+	}
 	if s.cpu != nil {
 		s.ep.Stop()
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
 		_ = s.cpu.Halt(ctx)
 		s.ep.Close()
 	}
-	for _, t := range s.trs {
-		_ = t.Close()
-	}
+	_, _ = s.gpu.Halt(ctx) // not booted: it releases what it holds (the daemon's control path)
+	s.closeBridges()
 	return err
+}
+
+// closeBridges releases every transport, current and retired.
+func (s *System) closeBridges() {
+	for _, b := range append(s.retired, s.bridges...) {
+		_ = b.Host.Close()
+		_ = b.Dev.Close()
+	}
 }
 
 func cpuSide(id string, mods []kernel.Module) link.Side {
@@ -123,36 +206,62 @@ func gpuSide(id string, mods []gpu.Module) link.Side {
 	return s
 }
 
-// wire pairs the bridge channels onto transports — each carries at most one
-// channel per direction, the first CPU→GPU channel with the first GPU→CPU
-// one (host.rx with host.tx) — and returns each kernel's wires. The CPU
-// kernel is side A of every transport.
-func wire(chans []link.Chan, cpuID string, bc bridge.Config) (cpuW, gpuW []link.Wire, trs []bridge.Transport, err error) {
-	var down, up []link.Chan // CPU→GPU, GPU→CPU
-	for _, c := range chans {
-		if c.From == cpuID {
-			down = append(down, c)
+// pairUp pairs the bridge channels onto transports — each carries at most
+// one channel per direction, the first CPU→GPU channel with the first
+// GPU→CPU one (host.rx with host.tx). The CPU kernel is side A of every
+// transport.
+func pairUp(chans []link.Chan, cpuID string) []pair {
+	var down, up []*link.Chan // CPU→GPU, GPU→CPU
+	for i := range chans {
+		if chans[i].From == cpuID {
+			down = append(down, &chans[i])
 		} else {
-			up = append(up, c)
+			up = append(up, &chans[i])
 		}
 	}
-	for i := range max(len(down), len(up)) {
-		a, b, err := bridge.NewMemPair(bc)
-		if err != nil {
-			for _, t := range trs {
-				_ = t.Close()
-			}
-			return nil, nil, nil, err
-		}
-		trs = append(trs, a, b)
+	ps := make([]pair, max(len(down), len(up)))
+	for i := range ps {
 		if i < len(down) {
-			cpuW, gpuW = append(cpuW, link.Wire{Chan: down[i], T: a}), append(gpuW, link.Wire{Chan: down[i], T: b})
+			ps[i].down = down[i]
 		}
 		if i < len(up) {
-			cpuW, gpuW = append(cpuW, link.Wire{Chan: up[i], T: a}), append(gpuW, link.Wire{Chan: up[i], T: b})
+			ps[i].up = up[i]
 		}
 	}
-	return cpuW, gpuW, trs, nil
+	return ps
+}
+
+// wires returns each kernel's wires over the current transports. A channel
+// the CPU kernel sends gets its transport's Ack cell on both ends.
+func (s *System) wires() (cpuW, gpuW []link.Wire) {
+	for i, p := range s.pairs {
+		b := s.bridges[i]
+		if p.down != nil {
+			cpuW = append(cpuW, link.Wire{Chan: *p.down, T: b.Host, Ack: b.Ack})
+			gpuW = append(gpuW, link.Wire{Chan: *p.down, T: b.Dev, Ack: b.Ack})
+		}
+		if p.up != nil {
+			cpuW = append(cpuW, link.Wire{Chan: *p.up, T: b.Host})
+			gpuW = append(gpuW, link.Wire{Chan: *p.up, T: b.Dev})
+		}
+	}
+	return cpuW, gpuW
+}
+
+// newBridge makes a transport: the backend's own, or in memory.
+func (s *System) newBridge() (gpu.Bridge, error) {
+	if b, ok := s.gpu.(gpu.Bridger); ok {
+		return b.NewBridge(s.bcfg)
+	}
+	return gpu.MemBridge(s.bcfg)
+}
+
+// renewBridge makes b's successor for the GPU kernel's next boot.
+func (s *System) renewBridge(b gpu.Bridge) (gpu.Bridge, error) {
+	if r, ok := s.gpu.(gpu.Bridger); ok {
+		return r.RenewBridge(b, s.bcfg)
+	}
+	return gpu.RenewMemBridge(b, s.bcfg)
 }
 
 // CPU returns the CPU kernel.
@@ -167,16 +276,97 @@ func (s *System) Bridges() []link.Chan { return s.chans }
 // Summary returns the boot summary ([K1]).
 func (s *System) Summary() Summary { return s.summary }
 
-// Links returns the counters of both ends of every bridge channel.
-func (s *System) Links() []link.Stats { return append(s.ep.Stats(), s.gpu.Links()...) }
+// Links returns the counters of every bridge channel end: the CPU kernel's
+// (cumulative across reconnects), those of every GPU kernel a reset ended,
+// and the running GPU kernel's.
+func (s *System) Links() []link.Stats {
+	out := s.ep.Stats()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.resets {
+		out = append(out, r.Links...)
+	}
+	if !s.down {
+		out = append(out, s.gpu.Links()...)
+	}
+	return out
+}
+
+// Resets returns what each reset of the GPU kernel found, in order.
+func (s *System) Resets() []gpu.HaltReport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.resets)
+}
 
 // Disconnect takes the bridge down (what a GPU reset does first): both
 // kernels' bridge channels show CHAN_CLOSED.
 func (s *System) Disconnect() {
 	s.ep.Disconnect()
-	for _, t := range s.trs {
-		t.Disconnect()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range s.bridges {
+		b.Host.Disconnect()
+		b.Dev.Disconnect()
 	}
+}
+
+// reset takes the bridge down and resets the GPU kernel ([F4]); the CPU
+// kernel keeps running, its producers of bridge channels see CHAN_CLOSED.
+func (s *System) reset(ctx context.Context) (gpu.HaltReport, error) {
+	s.Disconnect()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return gpu.HaltReport{}, nil // reset already, not rebooted yet
+	}
+	r, err := s.gpu.Reset(ctx)
+	if err != nil {
+		return r, err
+	}
+	s.resets = append(s.resets, r)
+	s.down = true
+	return r, nil
+}
+
+// reboot boots the reset GPU kernel again ([F4], [B4]): the transports
+// are renewed for the next epoch (sequences continuing, Ack cells at 0), the
+// GPU kernel boots on them, and the CPU end reconnects — sending first
+// every task the old GPU kernel had not acknowledged as handled, flagged
+// redelivered — and resumes its bridge channels. ctx bounds the reconnect.
+// On an error the GPU kernel is down (reset again if it had booted) and a
+// later reboot may succeed.
+func (s *System) reboot(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.down {
+		return nil
+	}
+	if err := s.ep.Detach(ctx); err != nil { // the CPU end lets go of the old rings before they are renewed
+		return fmt.Errorf("system: detach: %w", err)
+	}
+	for i, b := range s.bridges {
+		nb, err := s.renewBridge(b)
+		if err != nil {
+			return fmt.Errorf("system: renew bridge: %w", err)
+		}
+		s.retired = append(s.retired, b)
+		s.bridges[i] = nb
+	}
+	cpuW, gpuW := s.wires()
+	spec := s.spec
+	spec.Bridge = gpuW
+	if err := s.gpu.Boot(spec); err != nil {
+		return fmt.Errorf("system: reboot %s: %w", s.gpu.Info().ID, err)
+	}
+	if err := s.ep.Reconnect(ctx, cpuW); err != nil {
+		if r, rerr := s.gpu.Reset(context.Background()); rerr == nil {
+			s.resets = append(s.resets, r)
+		}
+		return fmt.Errorf("system: reconnect %s: %w", s.gpu.Info().ID, err)
+	}
+	s.down = false
+	return nil
 }
 
 // ErrBusy reports a Halt whose context ended before the system was quiescent.

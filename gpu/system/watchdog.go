@@ -7,25 +7,33 @@ import (
 	"github.com/gmkernel/gmk/gpu"
 )
 
-// The watchdog ([F4]): a monitor on the host samples the GPU kernel's
-// heartbeats; a worker whose beat stands still between two samples is
-// stalled (a handler that never returns). Warn samples in a row with a
+// The watchdog ([F4], [F5], [B4]): a monitor on the host samples the GPU
+// kernel's heartbeats; a worker whose beat stands still between two samples
+// is stalled (a handler that never returns). Warn samples in a row with a
 // stalled worker raise a warning; Reset samples take the bridge down
 // (CHAN_CLOSED on both kernels) and reset the GPU kernel, while the CPU
-// kernel keeps running. A reset that cannot finish yet (the in-process
-// simulator cannot stop a handler that never returns: gpu.ErrStuck) is
-// tried again at every later sample, even if the beats came back: the
-// bridge is down by then. Rebooting the GPU kernel and
-// reconnecting the bridge after a reset is not done here yet.
+// kernel keeps running. A backend whose kernel can die on its own
+// (gpu.Mortal: the GPU daemon's process) is reset at once when it does.
+//
+// After the reset, the same sample reboots the GPU kernel: the transports
+// are renewed for the next epoch, the GPU kernel boots on them, and the CPU
+// kernel's end reconnects — it first sends again every task the old GPU
+// kernel had not acknowledged as handled, flagged task.Redelivered (lossy
+// channels report those to sys.dropped instead) — and the bridge channels
+// reopen. A reset or reboot that fails is tried again at the next sample.
+// Then the watchdog goes on watching the new kernel.
 
 // WatchKind names a watchdog event.
 type WatchKind uint8
 
 // Watchdog events.
 const (
-	WatchWarning     WatchKind = iota + 1 // Warn samples in a row found a stalled worker
-	WatchResetFailed                      // a reset attempt did not finish (tried again next sample)
-	WatchReset                            // the GPU kernel was reset; the watchdog ends
+	WatchWarning      WatchKind = iota + 1 // Warn samples in a row found a stalled worker
+	WatchResetFailed                       // a reset attempt did not finish (tried again next sample)
+	WatchReset                             // the GPU kernel was reset: bridge down, CPU kernel running
+	WatchRebooted                          // the GPU kernel booted again and the bridge reconnected
+	WatchRebootFailed                      // a reboot attempt failed (tried again next sample)
+	WatchDied                              // the GPU kernel died on its own (gpu.Mortal): reset at once
 )
 
 func (k WatchKind) String() string {
@@ -36,6 +44,12 @@ func (k WatchKind) String() string {
 		return "reset failed"
 	case WatchReset:
 		return "reset"
+	case WatchRebooted:
+		return "rebooted"
+	case WatchRebootFailed:
+		return "reboot failed"
+	case WatchDied:
+		return "died"
 	}
 	return "?"
 }
@@ -46,7 +60,7 @@ type WatchEvent struct {
 	Stalled []int // the stalled workers at the event
 	Misses  int   // samples in a row with a stalled worker
 	Report  gpu.HaltReport
-	Err     error // WatchResetFailed: why
+	Err     error // WatchResetFailed, WatchRebootFailed: why
 }
 
 // WatchConfig tunes Watch. Zero fields take the spec's defaults.
@@ -56,6 +70,9 @@ type WatchConfig struct {
 	Reset int           // misses before a reset; default 5
 	// ResetWait bounds one reset attempt; default 1 s.
 	ResetWait time.Duration
+	// RebootWait bounds one reboot attempt (the CPU end's reconnect waits
+	// for its pumps to deliver what the old rings held); default 10 s.
+	RebootWait time.Duration
 	// Tick, when set, drives the samples instead of a ticker of Every
 	// (tests). The watchdog also ends when Tick is closed.
 	Tick <-chan time.Time
@@ -64,7 +81,8 @@ type WatchConfig struct {
 }
 
 // Watch starts the watchdog on its own goroutine; stop ends it and waits
-// for it. It ends by itself after a reset.
+// for it (so does Halt). One watchdog at a time: a second Watch stops the
+// first.
 func (s *System) Watch(cfg WatchConfig) (stop func()) {
 	if cfg.Every <= 0 {
 		cfg.Every = 100 * time.Millisecond
@@ -78,6 +96,10 @@ func (s *System) Watch(cfg WatchConfig) (stop func()) {
 	if cfg.ResetWait <= 0 {
 		cfg.ResetWait = time.Second
 	}
+	if cfg.RebootWait <= 0 {
+		cfg.RebootWait = 10 * time.Second
+	}
+	s.stopWatch()
 	tick := cfg.Tick
 	var ticker *time.Ticker
 	if tick == nil {
@@ -92,7 +114,7 @@ func (s *System) Watch(cfg WatchConfig) (stop func()) {
 		}
 		s.watch(cfg, tick, quit)
 	}()
-	return func() {
+	stop = func() {
 		select {
 		case <-quit:
 		default:
@@ -100,7 +122,25 @@ func (s *System) Watch(cfg WatchConfig) (stop func()) {
 		}
 		<-done
 	}
+	s.unwatch.Store(&stop)
+	return stop
 }
+
+// stopWatch stops the running watchdog, if any.
+func (s *System) stopWatch() {
+	if f := s.unwatch.Swap(nil); f != nil {
+		(*f)()
+	}
+}
+
+// watchState is where the watchdog is with the GPU kernel.
+type watchState uint8
+
+const (
+	watching  watchState = iota // the GPU kernel runs
+	resetting                   // a reset is due (a failed attempt is retried)
+	rebooting                   // reset done, a reboot is due
+)
 
 func (s *System) watch(cfg WatchConfig, tick <-chan time.Time, quit <-chan struct{}) {
 	emit := func(e WatchEvent) {
@@ -109,8 +149,11 @@ func (s *System) watch(cfg WatchConfig, tick <-chan time.Time, quit <-chan struc
 		}
 	}
 	prev := s.gpu.Heartbeat()
-	misses, resetting := 0, false
+	dead := deadOf(s.gpu)
+	misses, state := 0, watching
+	var stalled []int
 	for {
+		died := false
 		select {
 		case <-quit:
 			return
@@ -118,35 +161,57 @@ func (s *System) watch(cfg WatchConfig, tick <-chan time.Time, quit <-chan struc
 			if !ok {
 				return
 			}
+		case <-dead:
+			died, dead = true, nil
 		}
-		h := s.gpu.Heartbeat()
-		stalled := h.Stalled(prev)
-		prev = h
-		switch {
-		case resetting: // the bridge is down: the reset goes on until it is done
-		case len(stalled) == 0:
-			misses = 0
-			continue
-		default:
-			misses++
-			if misses == cfg.Warn {
-				emit(WatchEvent{Kind: WatchWarning, Stalled: stalled, Misses: misses})
+		if state == watching {
+			if died {
+				emit(WatchEvent{Kind: WatchDied, Misses: misses})
+			} else {
+				h := s.gpu.Heartbeat()
+				stalled, prev = h.Stalled(prev), h
+				if len(stalled) == 0 {
+					misses = 0
+					continue
+				}
+				if misses++; misses == cfg.Warn {
+					emit(WatchEvent{Kind: WatchWarning, Stalled: stalled, Misses: misses})
+				}
+				if misses < cfg.Reset {
+					continue
+				}
 			}
-			if misses < cfg.Reset {
+			state = resetting
+		}
+		if state == resetting {
+			ctx, cancel := context.WithTimeout(context.Background(), cfg.ResetWait)
+			r, err := s.reset(ctx)
+			cancel()
+			if err != nil {
+				emit(WatchEvent{Kind: WatchResetFailed, Stalled: stalled, Misses: misses, Report: r, Err: err})
 				continue
 			}
-			resetting = true
-			s.Disconnect() // producers on both kernels see CHAN_CLOSED from now on
+			emit(WatchEvent{Kind: WatchReset, Stalled: stalled, Misses: misses, Report: r})
+			state = rebooting
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.ResetWait)
-		r, err := s.gpu.Reset(ctx)
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.RebootWait)
+		err := s.reboot(ctx)
 		cancel()
 		if err != nil {
-			emit(WatchEvent{Kind: WatchResetFailed, Stalled: stalled, Misses: misses, Report: r, Err: err})
+			emit(WatchEvent{Kind: WatchRebootFailed, Err: err})
 			continue
 		}
-		s.reset.Store(&r)
-		emit(WatchEvent{Kind: WatchReset, Stalled: stalled, Misses: misses, Report: r})
-		return
+		emit(WatchEvent{Kind: WatchRebooted})
+		state, misses, stalled = watching, 0, nil
+		prev, dead = s.gpu.Heartbeat(), deadOf(s.gpu)
 	}
+}
+
+// deadOf returns the channel closed when the backend's kernel dies on its
+// own; nil (never ready) for a backend that cannot.
+func deadOf(b gpu.Backend) <-chan struct{} {
+	if m, ok := b.(gpu.Mortal); ok {
+		return m.Dead()
+	}
+	return nil
 }
