@@ -80,6 +80,9 @@ func run(out io.Writer, c config) error {
 		defer stop()
 	}
 	fmt.Fprint(out, s.Summary())
+	if why := s.Summary().Kernels[1].Why; why != "" {
+		fmt.Fprintf(out, "gpu.0 is the simulated GPU kernel: %s\n", why)
+	}
 	fmt.Fprintf(out, "offload: %d records of %d bytes: cpu.0 ingest → gpu.0 xform (WARP) → cpu.0 store\n", c.n, c.size)
 
 	start := time.Now()

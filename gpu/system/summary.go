@@ -23,6 +23,7 @@ type KernelSummary struct {
 	Threads int // threads per worker block (GPU kernels)
 	Modules int // the system's modules on it (the bridge's relay not counted)
 	Sched   string
+	Why     string // why this backend, when boot chose it (the simulated kernel: "no GPU: …"); not in String, which stays machine-independent
 }
 
 // BridgeSummary describes one bridge channel.

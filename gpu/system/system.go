@@ -14,6 +14,7 @@ import (
 	"github.com/gmkernel/gmk/bridge/link"
 	"github.com/gmkernel/gmk/gpu"
 	"github.com/gmkernel/gmk/gpu/daemon"
+	"github.com/gmkernel/gmk/gpu/discover"
 	"github.com/gmkernel/gmk/gpu/sim"
 	"github.com/gmkernel/gmk/kernel"
 )
@@ -83,6 +84,7 @@ type pair struct {
 // after a reset (Watch). On an error nothing is left running.
 func Boot(cfg Config) (*System, error) {
 	cpuCfg := cfg.CPU.WithDefaults()
+	simWhy := "" // why the simulated kernel, when Boot chose it ([K1] discovery)
 	switch {
 	case cfg.GPU != nil:
 	case cfg.Daemon != nil:
@@ -100,6 +102,7 @@ func Boot(cfg Config) (*System, error) {
 			return nil, err
 		}
 		cfg.GPU = s
+		simWhy = whySim()
 	}
 	gpuID := cfg.GPU.Info().ID
 	lcfg := cfg.Link
@@ -162,6 +165,7 @@ func Boot(cfg Config) (*System, error) {
 	}
 	s.booted = time.Now()
 	s.summary = newSummary(s, len(cfg.CPUModules), len(cfg.GPUModules))
+	s.summary.Kernels[1].Why = simWhy
 	return s, nil
 }
 
@@ -371,3 +375,14 @@ func (s *System) reboot(ctx context.Context) error {
 
 // ErrBusy reports a Halt whose context ended before the system was quiescent.
 var ErrBusy = errors.New("system: halted before the system was quiescent")
+
+// whySim discovers GPUs ([K1]) and says why the system runs the simulated
+// GPU kernel: there is none (and NVML's reason), or the one found is driven
+// by the CUDA backend of the GPU daemon, which a default build does not link.
+func whySim() string {
+	ds, err := discover.Devices()
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("%s found; its CUDA backend runs in gmk-gpud built with -tags cuda", ds[0].Name)
+}

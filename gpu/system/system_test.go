@@ -270,3 +270,36 @@ func TestK2_HaltCutShortCountsEverything(t *testing.T) {
 	}
 	t.Logf("cut short: cpu queued %d, gpu queued %d, stored %d", r.CPU.Queued, r.GPU.Kernel.Queued, st.n.Load())
 }
+
+// [K1] Boot discovers GPUs through NVML when it picks the simulated GPU
+// kernel itself, and says why: no GPU (with NVML's reason) or one found whose
+// CUDA backend lives in the daemon. A backend given by the caller needs no
+// reason.
+func TestK1_BootSaysWhySimulated(t *testing.T) {
+	s, err := system.Boot(system.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	why := s.Summary().Kernels[1].Why
+	if !strings.HasPrefix(why, "no GPU: ") && !strings.Contains(why, " found; ") {
+		t.Fatalf("why the simulated kernel: %q", why)
+	}
+	if _, err := s.Halt(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	g, err := sim.New(sim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err = system.Boot(system.Config{GPU: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if why := s.Summary().Kernels[1].Why; why != "" {
+		t.Fatalf("a caller's backend got a reason: %q", why)
+	}
+	if _, err := s.Halt(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Log(why)
+}
