@@ -47,6 +47,11 @@ type BootConfig struct {
 
 	Types []TypeInfo // per-type policies
 
+	// CheckModules, when set, vets the module set before anything boots: a
+	// type registry's policies ([U3]: types.Registry.Check, from types.toml).
+	// Its error fails Boot, wrapped in ErrConfig.
+	CheckModules func(mods []Module) error
+
 	TraceLevel  trace.Level // default level of every module; default WARN
 	TraceSample uint32      // at level ALL record 1 of N tasks; default 1 (all)
 	Seed        uint64      // PRNG seed for sampling and jitter; default fixed

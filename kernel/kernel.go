@@ -103,6 +103,11 @@ func Boot(cfg BootConfig, modules ...Module) (*Kernel, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.CheckModules != nil {
+		if err := cfg.CheckModules(modules); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
 	arena, err := alloc.NewArena(cfg.Arena)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)

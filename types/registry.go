@@ -139,3 +139,14 @@ func (r *Registry) TypeInfos(maxTypes int) []kernel.TypeInfo {
 	}
 	return out
 }
+
+// Enforce returns cfg set up so that kernel.Boot enforces r ([U3]): the
+// module set is vetted by r.Check before anything boots, and the per-type
+// policies the kernel itself applies (deterministic handlers, lossless
+// channels, yield limits) are added to cfg.Types.
+func (r *Registry) Enforce(cfg kernel.BootConfig) kernel.BootConfig {
+	cfg.CheckModules = func(mods []kernel.Module) error { return r.Check(mods...) }
+	maxTypes := cfg.WithDefaults().MaxTypes
+	cfg.Types = append(append([]kernel.TypeInfo(nil), cfg.Types...), r.TypeInfos(maxTypes)...)
+	return cfg
+}

@@ -1,6 +1,7 @@
 package types_test
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"strings"
@@ -224,5 +225,26 @@ func TestU3_NewRegistryErrors(t *testing.T) {
 		if _, err := types.NewRegistry(ts...); !errors.Is(err, types.ErrRegistry) {
 			t.Errorf("NewRegistry(%+v) = %v", ts, err)
 		}
+	}
+}
+
+// TestU3_BootEnforcesTheRegistry: a kernel booted with Default.Enforce
+// refuses a module whose handler type types.toml does not know (before
+// anything boots), and boots the standard echo module, which it does.
+func TestU3_BootEnforcesTheRegistry(t *testing.T) {
+	cfg := types.Default.Enforce(kernel.BootConfig{Workers: 1, ArenaSize: 4 << 20})
+	bad := kernel.Module{Name: "stray", Handlers: []kernel.Handler{{Type: 1023, Fn: func(*kernel.Ctx) kernel.Status { return kernel.OK }}}}
+	if k, err := kernel.Boot(cfg, bad); err == nil || !errors.Is(err, kernel.ErrConfig) || !errors.Is(err, types.ErrUnknownType) {
+		if k != nil {
+			k.Halt(context.Background())
+		}
+		t.Fatalf("boot with a type types.toml does not declare: %v, want ErrConfig wrapping ErrUnknownType", err)
+	}
+	k, err := kernel.Boot(cfg, echo.Module(echo.Config{}))
+	if err != nil {
+		t.Fatalf("boot with the standard echo module: %v", err)
+	}
+	if err := k.Halt(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
