@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -44,7 +45,12 @@ func findExe() (string, error) {
 func (b *Backend) start(files []*os.File) (*proc, error) {
 	cmd := exec.Command(b.cfg.Exe, "--backend", b.cfg.Backend)
 	cmd.ExtraFiles = files
-	cmd.Stderr = b.cfg.Stderr
+	tail := &tailWriter{}
+	errOut := b.cfg.Stderr
+	if errOut == nil {
+		errOut = os.Stderr
+	}
+	cmd.Stderr = io.MultiWriter(errOut, tail) // the last words go into a failed start's error
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -73,7 +79,7 @@ func (b *Backend) start(files []*os.File) (*proc, error) {
 		addr, found := strings.CutPrefix(line, ReadyPrefix)
 		if !ok || !found {
 			b.kill(p)
-			return nil, fmt.Errorf("daemon: %s did not start: %q (%v)", b.cfg.Exe, line, p.err)
+			return nil, fmt.Errorf("daemon: %s did not start: %q (%v): %s", b.cfg.Exe, line, p.err, tail.String())
 		}
 		p.pid = actor.NewPID(strings.TrimSpace(addr), ActorName)
 		return p, nil
@@ -97,4 +103,30 @@ func (b *Backend) request(p *proc, msg proto.Message, d time.Duration) (any, err
 		return nil, err
 	}
 	return r, nil
+}
+
+// tailWriter keeps the last bytes written to it (a daemon's standard error,
+// for the error of a start that failed). exec's copying goroutine writes;
+// the reader reads after the process was reaped (cmd.Wait has returned).
+type tailWriter struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const tailBytes = 512
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	if len(w.buf) > tailBytes {
+		w.buf = append(w.buf[:0], w.buf[len(w.buf)-tailBytes:]...)
+	}
+	return len(p), nil
+}
+
+func (w *tailWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.TrimSpace(string(w.buf))
 }

@@ -200,3 +200,25 @@ func TestX6_DaemonGPUKernelAsRemoteActor(t *testing.T) {
 		t.Fatalf("actor stats %+v", st)
 	}
 }
+
+// [K1] Issue 5 acceptance 3: asking for the CUDA backend from a daemon that
+// has none (a build without -tags cuda, as on every machine without the
+// toolkit) fails the boot with the daemon's own reason — its death is seen
+// and reported — well inside the start bound: never a hang.
+func TestK1_DaemonCUDAWithoutItFailsClearly(t *testing.T) {
+	var stderr strings.Builder
+	start := time.Now()
+	_, err := system.Boot(system.Config{CPU: small, CPUModules: []kernel.Module{ingest},
+		Daemon: &daemon.Config{Exe: gpudExe(t), Backend: "cuda", Stderr: &stderr, Start: 30 * time.Second,
+			Sim: sim.Config{Workers: 2, Kernel: small}, Modules: []daemon.ModuleRef{{Name: "xform"}}}})
+	if err == nil {
+		t.Fatal("a CUDA daemon booted without CUDA")
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Fatalf("the failure took %v: the daemon's death was not noticed", took)
+	}
+	if !strings.Contains(err.Error(), "cuda backend: built with -tags cuda only") {
+		t.Fatalf("boot error does not say why: %v\nstderr: %s", err, stderr.String())
+	}
+	t.Logf("boot: %v", err)
+}
