@@ -390,7 +390,7 @@ func Sum(ws []WorkerStats) WorkerStats {
 // against — and returns the elapsed time (launches queued back to back, then
 // one synchronize; with sync, a synchronize after each).
 func (k *Kernel) LaunchBaseline(n int, sync bool) (time.Duration, error) {
-	counter := uint64(k.st.tracePos) // any device word: the kernel bumps it
+	counter := uint64(k.scratch) + 128 // a scratch word the one-task kernel bumps
 	if err := launchLoop(k.oneTask, k.aux, uint64(k.stD), counter, 100, true); err != nil {
 		return 0, err
 	}
