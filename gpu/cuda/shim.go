@@ -3,7 +3,9 @@
 package cuda
 
 /*
-#cgo LDFLAGS: -lcuda
+#cgo LDFLAGS: -L/usr/lib/x86_64-linux-gnu/stubs -L/usr/local/cuda/lib64/stubs -lcuda
+// (The stub directories let a machine with the toolkit and no driver link
+// the cuda build; at run time the driver's libcuda.so.1 is loaded.)
 #cgo CFLAGS: -I${SRCDIR}/../../kernels/include
 #include <cuda.h>
 #include <stdint.h>
