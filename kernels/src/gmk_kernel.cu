@@ -293,6 +293,7 @@ extern "C" __global__ void gmk_worker(gmk_gpu_state_t *st) {
     gmk_wstat_t *ws = &st->stats[w];
     if (tid == 0) {
         r.stop = 0;
+        r.nfree = 0; /* shared memory starts undefined: the pool queue must start empty */
         if (w == 0 && st->rx != 0) {
             gmk_bridge_ring_t *rh = st->rx_host; /* the consumer line lives in host memory */
             r.rx_head = r.rx_rel = rh->head;
