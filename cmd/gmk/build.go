@@ -3,11 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/gmkernel/gmk/internal/kbuild"
@@ -79,24 +76,7 @@ func (f *buildFlags) run(cmd *cobra.Command) error {
 	if err := checkKernelTypes(f.typesFile, f.opt.Kernels); err != nil {
 		return err
 	}
-	var p *progress
-	if !f.quiet {
-		p = &progress{w: stderr}
-		f.opt.Progress = p.step
-	}
-	res, err := kbuild.Build(cmd.Context(), f.opt)
-	p.done()
-	if res != nil {
-		if werr := res.WriteReport(stdout); werr != nil && err == nil {
-			err = werr
-		}
-		for _, w := range res.Written {
-			fmt.Fprintf(stdout, "wrote %s\n", w)
-		}
-		if f.opt.Check && err == nil {
-			fmt.Fprintln(stdout, "check: the dispatch header and the PTX are up to date")
-		}
-	}
+	err := kbuild.Run(cmd.Context(), f.opt, f.quiet, stdout, stderr)
 	if errors.Is(err, kbuild.ErrNoToolkit) {
 		return fmt.Errorf("%w\n(the Go build and tests do not need the CUDA toolkit; only the kernel build does: scripts/install-cuda.sh)", err)
 	}
@@ -118,39 +98,4 @@ func checkKernelTypes(typesFile, kernels string) error {
 		return err
 	}
 	return types.CheckModules(spec, mods)
-}
-
-// progress shows the build's steps: a bar on a terminal, one line per step
-// elsewhere (CI logs). The same as gmk-kbuild's.
-type progress struct {
-	w   io.Writer
-	bar *progressbar.ProgressBar
-}
-
-func (p *progress) step(step, total int, what string) {
-	if p.bar == nil && isTerminal(p.w) {
-		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionShowCount(),
-			progressbar.OptionSetWidth(20), progressbar.OptionClearOnFinish())
-	}
-	if p.bar == nil {
-		fmt.Fprintf(p.w, "[%d/%d] %s\n", step, total, what)
-		return
-	}
-	p.bar.Describe(what)
-	p.bar.Set(step - 1)
-}
-
-func (p *progress) done() {
-	if p != nil && p.bar != nil {
-		p.bar.Finish()
-	}
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
