@@ -8,10 +8,6 @@ package daemon_test
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,36 +15,9 @@ import (
 	"github.com/gmkernel/gmk/gpu/daemon"
 	"github.com/gmkernel/gmk/gpu/sim"
 	"github.com/gmkernel/gmk/gpu/system"
+	"github.com/gmkernel/gmk/internal/gpudtest"
 	"github.com/gmkernel/gmk/kernel"
 )
-
-var gpud struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// gpudExe builds cmd/gmk-gpud into a temporary directory (removed after
-// the tests) the first time it is asked for.
-func gpudExe(t *testing.T) string {
-	t.Helper()
-	gpud.once.Do(func() {
-		dir, err := os.MkdirTemp("", "gmk-gpud-test")
-		if err != nil {
-			gpud.err = err
-			return
-		}
-		atExit = append(atExit, func() { os.RemoveAll(dir) })
-		gpud.path = filepath.Join(dir, "gmk-gpud")
-		if out, err := exec.Command("go", "build", "-o", gpud.path, "github.com/gmkernel/gmk/cmd/gmk-gpud").CombinedOutput(); err != nil {
-			gpud.err, gpud.path = err, string(out)
-		}
-	})
-	if gpud.err != nil {
-		t.Fatalf("go build gmk-gpud: %v\n%s", gpud.err, gpud.path)
-	}
-	return gpud.path
-}
 
 // [F4] Heartbeats travel over the control path: a daemon frozen as a whole
 // (SIGSTOP) answers no sample, and every worker then counts as stalled —
@@ -59,7 +28,7 @@ func TestF4_FrozenDaemonMissesHeartbeats(t *testing.T) {
 	small := kernel.BootConfig{Workers: 2, ArenaSize: 8 << 20, QueueCap: 1024, EVQCap: 1024}
 	s, err := system.Boot(system.Config{CPU: small,
 		CPUModules: []kernel.Module{{Name: "ingest", Channels: []kernel.ChanDecl{{Name: "host.rx", Dir: kernel.Produce, Type: 990, Guarantee: kernel.Lossless}}}},
-		Daemon: &daemon.Config{Exe: gpudExe(t), Sim: sim.Config{Workers: 3, Kernel: small}, Request: 50 * time.Millisecond,
+		Daemon: &daemon.Config{Exe: gpudtest.Exe(t), Sim: sim.Config{Workers: 3, Kernel: small}, Request: 50 * time.Millisecond,
 			Modules: []daemon.ModuleRef{{Name: "xform", Args: map[string]string{"out": "gpu.out"}}}}})
 	if err != nil {
 		t.Fatal(err)

@@ -9,12 +9,8 @@ package system_test
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,39 +23,9 @@ import (
 	"github.com/gmkernel/gmk/gpu/daemon"
 	"github.com/gmkernel/gmk/gpu/sim"
 	"github.com/gmkernel/gmk/gpu/system"
+	"github.com/gmkernel/gmk/internal/gpudtest"
 	"github.com/gmkernel/gmk/kernel"
 )
-
-// gpud is the gmk-gpud executable, built once for this test binary.
-var gpud struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// gpudExe builds cmd/gmk-gpud into a temporary directory (removed after
-// the tests) the first time it is asked for.
-func gpudExe(t *testing.T) string {
-	t.Helper()
-	gpud.once.Do(func() {
-		dir, err := os.MkdirTemp("", "gmk-gpud-test")
-		if err != nil {
-			gpud.err = err
-			return
-		}
-		atExit = append(atExit, func() { os.RemoveAll(dir) })
-		gpud.path = filepath.Join(dir, "gmk-gpud")
-		out, err := exec.Command("go", "build", "-o", gpud.path, "github.com/gmkernel/gmk/cmd/gmk-gpud").CombinedOutput()
-		if err != nil {
-			gpud.err = err
-			gpud.path = string(out)
-		}
-	})
-	if gpud.err != nil {
-		t.Fatalf("go build gmk-gpud: %v\n%s", gpud.err, gpud.path)
-	}
-	return gpud.path
-}
 
 // daemonConfig runs the fault setup's GPU side in the daemon: the
 // catalogue's hang module, between host.rx and host.tx.
@@ -67,7 +33,7 @@ func (f *fault) daemonConfig(t *testing.T, hangAt uint64) system.Config {
 	args := map[string]string{"in": "host.rx", "out": "host.tx", "in_type": strconv.Itoa(int(tRx)),
 		"out_type": strconv.Itoa(int(tTx)), "hang_at": strconv.FormatUint(hangAt, 10)}
 	return system.Config{CPU: small, CPUModules: f.cpuModules(), Bridge: bridge.Config{Capacity: 256},
-		Daemon: &daemon.Config{Exe: gpudExe(t), Sim: sim.Config{Workers: 2, Kernel: small},
+		Daemon: &daemon.Config{Exe: gpudtest.Exe(t), Sim: sim.Config{Workers: 2, Kernel: small},
 			Modules: []daemon.ModuleRef{{Name: "hang", Args: args}}}}
 }
 
@@ -130,7 +96,7 @@ func TestF4_DaemonKilledMidStream(t *testing.T) {
 func TestK1_DaemonBootSummary(t *testing.T) {
 	st := &store{}
 	s, err := system.Boot(system.Config{CPU: small, CPUModules: []kernel.Module{ingest, st.module()},
-		Daemon: &daemon.Config{Exe: gpudExe(t), Sim: sim.Config{Workers: 2, Kernel: small},
+		Daemon: &daemon.Config{Exe: gpudtest.Exe(t), Sim: sim.Config{Workers: 2, Kernel: small},
 			Modules: []daemon.ModuleRef{{Name: "xform", Args: map[string]string{"scale": "3"}}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +135,7 @@ func TestX6_DaemonGPUKernelAsRemoteActor(t *testing.T) {
 	remClient := remote.NewRemote(other, remote.Configure("127.0.0.1", 0))
 	remClient.Start()
 	s, err := system.Boot(system.Config{CPU: small, Actor: &system.ActorConfig{System: host},
-		Daemon: &daemon.Config{Exe: gpudExe(t), Sim: sim.Config{Workers: 2, Kernel: small},
+		Daemon: &daemon.Config{Exe: gpudtest.Exe(t), Sim: sim.Config{Workers: 2, Kernel: small},
 			Modules: []daemon.ModuleRef{{Name: "xform", Args: map[string]string{"scale": "3"}}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -209,7 +175,7 @@ func TestK1_DaemonCUDAWithoutItFailsClearly(t *testing.T) {
 	var stderr strings.Builder
 	start := time.Now()
 	_, err := system.Boot(system.Config{CPU: small, CPUModules: []kernel.Module{ingest},
-		Daemon: &daemon.Config{Exe: gpudExe(t), Backend: "cuda", Stderr: &stderr, Start: 30 * time.Second,
+		Daemon: &daemon.Config{Exe: gpudtest.Exe(t), Backend: "cuda", Stderr: &stderr, Start: 30 * time.Second,
 			Sim: sim.Config{Workers: 2, Kernel: small}, Modules: []daemon.ModuleRef{{Name: "xform"}}}})
 	if err == nil {
 		t.Fatal("a CUDA daemon booted without CUDA")
