@@ -7,14 +7,15 @@ import (
 	"github.com/gmkernel/gmk/gpu/discover"
 )
 
-// Boot decides between the CUDA backend and the simulated GPU kernel.
+// Boot decides between the CUDA backend and the simulated GPU kernel. (No
+// Output line: what it prints depends on the machine.)
 func Example() {
 	ds, err := discover.Devices()
-	backend := "cuda"
 	if errors.Is(err, discover.ErrNoGPU) {
-		backend = "sim" // and err says why
+		fmt.Println("simulated GPU kernel:", err)
+		return
 	}
-	_ = ds
-	fmt.Println(backend == "cuda" || backend == "sim")
-	// Output: true
+	for _, d := range ds {
+		fmt.Println(d)
+	}
 }

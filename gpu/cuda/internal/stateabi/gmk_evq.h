@@ -1,0 +1,1 @@
+../../../../kernels/include/gmk_evq.h

@@ -1,0 +1,1 @@
+../../../../kernels/src/gmk_state.h
