@@ -81,19 +81,4 @@ func (t *ringTransport) Close() error {
 // and for tests; the ring protocol and layout are the ones the shm and CUDA
 // transports share. The garbage collector frees the region once both ends are
 // unreachable; Close only disconnects.
-func NewMemPair(c Config) (a, b Transport, err error) {
-	size, err := RegionSize(c)
-	if err != nil {
-		return nil, nil, err
-	}
-	mem := alignedBytes(size)
-	if err := Format(mem, c); err != nil {
-		return nil, nil, err
-	}
-	reg, err := attach(mem)
-	if err != nil {
-		return nil, nil, err
-	}
-	w := waker{shared: false}
-	return newRingTransport("mem", reg, SideA, w, nil), newRingTransport("mem", reg, SideB, w, nil), nil
-}
+func NewMemPair(c Config) (a, b Transport, err error) { return NewMemPairEpoch(c, FirstEpoch) }
