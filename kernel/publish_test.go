@@ -2,11 +2,12 @@ package kernel
 
 import "testing"
 
-// TestC9_PublishChanStatsCountsTheHandlersEmits: after PublishChanStats a
+// TestPublishChanStatsCountsTheHandlersEmits: after PublishChanStats a
 // handler's own emits are in ChanStats at once — the count a bridge
-// endpoint waits for before it acknowledges a task ([B4], [F5]); without it
-// the worker publishes its counters only between batches.
-func TestC9_PublishChanStatsCountsTheHandlersEmits(t *testing.T) {
+// endpoint waits for before it acknowledges a task; without it the worker
+// publishes its counters only between batches. (What this buys, nothing
+// lost across a GPU reset, is proved by gpu/system's [B4] [F4] tests.)
+func TestPublishChanStatsCountsTheHandlersEmits(t *testing.T) {
 	const tIn, tOut, n = 1, 2, 200
 	var out ChanID
 	seen := make([]uint64, 0, n)
