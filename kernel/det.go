@@ -36,6 +36,10 @@ import (
 // the payload's bytes) — never with wall time, a worker id or a payload
 // handle.
 //
+// Two kernels whose lanes exchange tasks over bridge channels tie their
+// lanes with a tick fence (fence.go): their ticks then run in lockstep, and
+// the T → T+1 rule holds across the two.
+//
 // Inputs from outside the lane are deterministic when they are: a tick's
 // inputs submitted together with SubmitBatch (a run of deterministic tasks
 // reaches one tick), or
@@ -67,6 +71,7 @@ type detLane struct {
 	ticks             atomic.Uint64
 	runs              atomic.Uint64 // tasks run
 	tickNS, maxTickNS atomic.Int64
+	fence             atomic.Pointer[fenceState] // SetFence; nil: not fenced (fence.go)
 
 	// Owned by worker 0 (the runner).
 	tick      uint64
@@ -87,7 +92,14 @@ type DetStats struct {
 	Ran       uint64 // deterministic tasks run
 	TickNS    int64  // wall time of the last finished tick
 	MaxTickNS int64
-	Queued    int64 // waiting in the lane
+	Queued    int64  // waiting in the lane
+	Hash      uint64 // the trace hash (TraceHash)
+	// Fenced: the lane is tied to a peer's (SetFence). FenceWaits counts
+	// the ticks whose start waited for the peer, FenceWaitNS the wall time
+	// worker 0 waited.
+	Fenced      bool
+	FenceWaits  uint64
+	FenceWaitNS int64
 }
 
 // DetStats returns the lane's counters (zero without deterministic types).
@@ -96,8 +108,12 @@ func (k *Kernel) DetStats() DetStats {
 	if d == nil {
 		return DetStats{}
 	}
-	return DetStats{Tick: d.ticks.Load(), Ran: d.runs.Load(), TickNS: d.tickNS.Load(),
-		MaxTickNS: d.maxTickNS.Load(), Queued: d.count.Load()}
+	s := DetStats{Tick: d.ticks.Load(), Ran: d.runs.Load(), TickNS: d.tickNS.Load(),
+		MaxTickNS: d.maxTickNS.Load(), Queued: d.count.Load(), Hash: d.hash.Load()}
+	if f := d.fence.Load(); f != nil {
+		s.Fenced, s.FenceWaits, s.FenceWaitNS = true, f.waits.Load(), f.waitNS.Load()
+	}
+	return s
 }
 
 // TraceHash returns the hash of the deterministic trace so far ([D2]): two
@@ -133,9 +149,13 @@ func (k *Kernel) detPut(t *Task, ch ChanID, submitted bool) error {
 	if err := k.detCheck(t); err != nil {
 		return err
 	}
+	d := k.det
+	f := d.fence.Load()
+	if f != nil && f.fencedOut(ch) {
+		return fenceErr(k.chans.Get(ch))
+	}
 	t.Flags &^= task.ChannelMsg
 	t.Channel, t.YieldCount, t.Aux = 0, 0, 0
-	d := k.det
 	d.mu.Lock()
 	d.inbox = append(d.inbox, detIn{t: *t, ch: ch})
 	d.nIn.Store(int64(len(d.inbox)))
@@ -145,6 +165,9 @@ func (k *Kernel) detPut(t *Task, ch ChanID, submitted bool) error {
 		k.stats.AddShared(k.layout.sub+int(t.Tenant), 1)
 	} else if ch == 0 {
 		k.stats.AddShared(cEmitted, 1)
+	}
+	if f != nil {
+		f.wake.Add(1)
 	}
 	k.core.Idle.Wake(0)
 	return nil
@@ -200,6 +223,9 @@ func (k *Kernel) detPutBatch(ts []Task) (int, error) {
 	d.nIn.Store(int64(len(d.inbox)))
 	d.count.Add(int64(n))
 	d.mu.Unlock()
+	if f := d.fence.Load(); f != nil {
+		f.wake.Add(1)
+	}
 	k.core.Idle.Wake(0)
 	return n, nil
 }
@@ -257,7 +283,8 @@ func (k *Kernel) detChanEmit(w *worker, c *channel.Channel, t *Task) error {
 // the tick when the current one ran out; it returns how many ran.
 func (w *worker) runDet() int {
 	d := w.k.det
-	if d.pos == len(d.cur) && !w.detAdvance() {
+	f := d.fence.Load()
+	if d.pos == len(d.cur) && (f == nil || !w.fenceTail(f)) && !w.detAdvance() {
 		return 0
 	}
 	n := 0
@@ -273,26 +300,44 @@ func (w *worker) runDet() int {
 		if ns > d.maxTickNS.Load() {
 			d.maxTickNS.Store(ns)
 		}
+		if f := d.fence.Load(); f != nil { // loaded again: the advance may be the fence's first
+			w.fenceTail(f) // the tick's tail, or its finish mark
+		}
 	}
 	return n
 }
 
 // detWork reports whether the lane has work for worker 0.
 func (d *detLane) detWork() bool {
+	if f := d.fence.Load(); f != nil {
+		return f.work(d)
+	}
 	return d.pos < len(d.cur) || len(d.next) > 0 || len(d.dirty) > 0 || d.nIn.Load() > 0
 }
 
 // detAdvance makes the next tick from what waits for it; false when nothing
-// does.
+// does, or when the fence to a peer holds it (fence.go).
 func (w *worker) detAdvance() bool {
 	k, d := w.k, w.k.det
+	var seen uint64
 	d.mu.Lock()
+	f := d.fence.Load() // under mu: SetFence stores under mu, before any deterministic work
+	if f != nil {
+		seen = f.wake.Load() // before looking: news after this wakes the runner again
+	}
+	if f != nil && f.off {
+		f = nil
+		defer w.fenceDrop(d.fence.Load())
+	}
 	in := d.inbox
 	d.inbox, d.spare = d.spare[:0], nil // double buffer: no allocation per tick
 	d.nIn.Store(0)
 	d.mu.Unlock()
 	defer func() { d.spare = in[:0] }()
 	for _, x := range in {
+		if f != nil && f.take(x) {
+			continue
+		}
 		if x.ch == 0 {
 			d.next = append(d.next, x.t)
 			continue
@@ -305,7 +350,12 @@ func (w *worker) detAdvance() bool {
 		}
 		d.bufs[x.ch] = append(d.bufs[x.ch], x.t)
 	}
-	if len(d.next) == 0 && len(d.dirty) == 0 {
+	work := len(d.next) > 0 || len(d.dirty) > 0
+	if f != nil {
+		if f.seen = seen; !w.fenceReady(f, work) {
+			return false
+		}
+	} else if !work {
 		return false
 	}
 	d.tick++
@@ -331,6 +381,9 @@ func (w *worker) detAdvance() bool {
 	}
 	slices.SortFunc(cur[ticks:], canonical)
 	d.cur, d.pos = cur, 0
+	if f != nil {
+		f.started(d.tick)
+	}
 	return true
 }
 
@@ -515,6 +568,13 @@ func (k *Kernel) drainDet(release func(*Task)) {
 	}
 	for i := range d.inbox {
 		release(&d.inbox[i].t)
+	}
+	if f := d.fence.Load(); f != nil {
+		for _, p := range f.pend {
+			for i := range p {
+				release(&p[i])
+			}
+		}
 	}
 	d.cur, d.pos, d.next, d.bufs, d.dirty, d.inbox = nil, 0, nil, nil, nil, nil
 	d.count.Store(0)

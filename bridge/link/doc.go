@@ -77,6 +77,20 @@
 // kernel's in-channels) drains what the old ring held, then starts over on
 // the new one. Both kinds of channel resume (Kernel.ChanResume).
 //
+// A bridge channel of a deterministic type is acknowledged when delivered
+// into the consuming kernel's deterministic lane (the lane renumbers its
+// tasks, so the exact tracking above cannot follow them): a reset loses
+// the lane's tasks, counted in the reset kernel's report; a deterministic
+// run is recovered by replay from a snapshot ([F5]), not by redelivery.
+//
+// # Tick fences
+//
+// Fence ties the deterministic lanes of the kernels at the two ends
+// (kernel.Fence): their ticks run in lockstep, and what one emits on a
+// deterministic bridge channel at tick T runs on the other at T+1 ([D1]
+// across kernels). The relay runs on the lane for those channels, and the
+// marks carry how many deliveries each relay put into its outbox.
+//
 // Accounting: Stats per channel end, with the identities in Stats' doc;
 // tasks in the ring are the producers' Sent minus the consumers' Received
 // minus what reconnects discarded with old rings. Every task a relay takes

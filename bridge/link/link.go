@@ -151,7 +151,9 @@ func setProbes(outs []*outConn, ins []bridge.Transport) {
 // Include it in the kernel's Boot; its Init resolves the channels.
 func (e *Endpoint) Module() kernel.Module {
 	m := kernel.Module{Name: e.cfg.Name, Version: "1",
-		Handlers: []kernel.Handler{{Type: kernel.AnyType, Fn: e.relay, Name: "relay"}},
+		// DETERMINISTIC: it may relay a deterministic channel (on the lane,
+		// in delivery order; fence.go).
+		Handlers: []kernel.Handler{{Type: kernel.AnyType, Fn: e.relay, Name: "relay", Flags: kernel.DetHandler}},
 		Init:     e.init,
 	}
 	for _, l := range e.outs {
@@ -173,9 +175,15 @@ func (e *Endpoint) init(c *kernel.Ctx) error {
 		}
 		maxID = max(maxID, l.id)
 	}
+	det := detTypes(k)
 	for _, l := range e.ins {
 		if err := l.resolve(k); err != nil {
 			return err
+		}
+		if l.track != nil && det[l.ch.Spec.Type] {
+			// The deterministic lane renumbers its tasks (fence.go): a
+			// delivery is acknowledged when delivered.
+			l.track.exact = false
 		}
 	}
 	e.table = make([]*outLane, maxID+1)

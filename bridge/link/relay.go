@@ -65,6 +65,7 @@ type outLane struct {
 	// (and Stop's sweep); abandoned by the sweeps; pauses under mu; the
 	// rest by the sender.
 	taken, dropped, abandoned, pauses atomic.Uint64
+	boxed                             atomic.Uint64 // deliveries the relay put in the outbox: a tick fence's send count (fence.go)
 	acked, lapsed, discarded, reconns atomic.Uint64
 	wLen, wPopped                     atomic.Uint64 // the window's length and this epoch's acknowledged count
 }
@@ -167,8 +168,8 @@ func (e *Endpoint) relay(c *kernel.Ctx) kernel.Status {
 		c.Drop(x, task.ChanClosed) // the bridge is gone: nothing is lost silently
 		return kernel.OK
 	}
-	if !l.box.Push(&x) {
-		l.pushSlow(c, &x)
+	if l.box.Push(&x) || l.pushSlow(c, &x) {
+		l.boxed.Add(1)
 	}
 	if (l.box.Len() >= l.pauseAt || l.bytes.Load() >= l.pauseB) && !l.pflag.Load() {
 		l.pause(t.Subscriber())
@@ -183,18 +184,19 @@ func (e *Endpoint) relay(c *kernel.Ctx) kernel.Status {
 // (newOutLane), so this runs only if that bound is broken; it waits for the
 // sender rather than lose a task of a lossless channel, and gives up to
 // sys.dropped when the bridge goes down (without a window) or the endpoint
-// stops.
-func (l *outLane) pushSlow(c *kernel.Ctx, x *kernel.Task) {
+// stops (false).
+func (l *outLane) pushSlow(c *kernel.Ctx, x *kernel.Task) bool {
 	for !l.box.Push(x) {
 		if l.down.Load() && l.win == nil || l.e.stopping.Load() {
 			l.bytes.Add(-int64(x.PayloadLen))
 			l.dropped.Add(1)
 			c.Drop(*x, task.ChanClosed)
-			return
+			return false
 		}
 		l.kick()
 		runtime.Gosched()
 	}
+	return true
 }
 
 // kick wakes the sender if it sleeps (never blocks).

@@ -204,6 +204,15 @@ func (s *Sim) Kernel() *kernel.Kernel {
 	return s.k
 }
 
+// Endpoint returns the running kernel's end of the bridge channels (nil
+// when not booted): gpu/system ties the lanes of the two kernels with it
+// (link.Fence).
+func (s *Sim) Endpoint() *link.Endpoint {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ep
+}
+
 // Heartbeat implements gpu.Backend.
 func (s *Sim) Heartbeat() gpu.Heartbeat {
 	h := gpu.Heartbeat{At: time.Now()}

@@ -42,6 +42,10 @@ type Config struct {
 	// Trace, when set, ships the GPU kernel's trace records to the CPU over
 	// sys.trace ([O4]): System.DrainTrace.
 	Trace *TraceConfig
+	// Fence ties the two kernels' deterministic lanes with tick fences
+	// ([D1] across kernels, fence.go): both need deterministic types, and
+	// the GPU kernel must run in this process (the simulated one).
+	Fence bool
 }
 
 // System is a CPU kernel and a GPU kernel joined by bridge channels.
@@ -58,6 +62,7 @@ type System struct {
 	unwatch atomic.Pointer[func()] // stops the running watchdog (Watch)
 	gw      *gateway               // the GPU kernel's actor (Config.Actor); nil: none
 	ts      *traceSink             // the GPU kernel's traces (Config.Trace); nil: none
+	unfence func()                 // unties the fenced lanes (Config.Fence); nil: not fenced
 
 	// mu serialises the watchdog's reset and reboot with Halt, and guards
 	// what they change; Links and Halt read it.
@@ -156,6 +161,12 @@ func Boot(cfg Config) (*System, error) {
 	if err := s.ep.Start(s.cpu); err != nil {
 		_, _ = s.gpu.Reset(context.Background())
 		return nil, s.abort(err)
+	}
+	if cfg.Fence {
+		if err := s.fence(); err != nil {
+			_, _ = s.gpu.Reset(context.Background())
+			return nil, s.abort(err)
+		}
 	}
 	if gw != nil {
 		if err := gw.start(); err != nil {
@@ -318,6 +329,7 @@ func (s *System) Disconnect() {
 // reset takes the bridge down and resets the GPU kernel ([F4]); the CPU
 // kernel keeps running, its producers of bridge channels see CHAN_CLOSED.
 func (s *System) reset(ctx context.Context) (gpu.HaltReport, error) {
+	s.untie()
 	s.Disconnect()
 	s.mu.Lock()
 	defer s.mu.Unlock()
