@@ -1,7 +1,8 @@
 // Command gmk-bench compares GMK with Go channels and protoactor-go on this
 // machine, in one run: for each case (p2p, pipeline3, fanout3, mpmc2x2) it prints
 // ns/task, tasks/s, allocs/task and GMK's throughput ratio against each peer,
-// ending with one machine-readable line per comparison:
+// ending with one machine-readable line per comparison (stdout; the progress
+// goes to stderr: a bar on a terminal, one line per measurement elsewhere):
 //
 //	ratio <case> vs=<peer> <x>
 //
@@ -36,14 +37,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cases := fs.String("cases", "", "comma-separated cases to run (default: all registered)")
 	count := fs.Int("count", bench.DefaultCount, "repetitions per implementation; the median is reported")
 	benchtime := fs.String("benchtime", bench.DefaultBenchtime, "time per repetition (e.g. 300ms) or a task count (e.g. 100000x)")
-	quiet := fs.Bool("q", false, "no progress lines on stderr")
+	quiet := fs.Bool("q", false, "no progress on stderr (a bar on a terminal, lines elsewhere)")
 	det := fs.Bool("det", false, "measure the determinism overhead also when -cases is given (it runs by default)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	opts := bench.Options{Count: *count, Benchtime: *benchtime}
 	if !*quiet {
-		opts.Progress = stderr
+		opts.Progress, opts.Bar = stderr, isTerminal(stderr)
 	}
 	if err := opts.Validate(); err != nil {
 		fmt.Fprintln(stderr, "gmk-bench:", err)
@@ -61,8 +62,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "gmk-bench:", err)
 			return 1
 		}
+		if _, err := bench.FenceCost(stdout, *count); err != nil {
+			fmt.Fprintln(stderr, "gmk-bench:", err)
+			return 1
+		}
 	}
 	return 0
+}
+
+// isTerminal reports whether w is a terminal (a character device): the
+// progress is a bar there, and plain lines in logs and pipes.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

@@ -45,3 +45,25 @@ func TestSplitList(t *testing.T) {
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
+
+// Progress on a writer that is not a terminal (a CI log, a pipe): lines,
+// no bar; the report on stdout is the same as with -q.
+func TestRun_ProgressNotTerminal(t *testing.T) {
+	args := []string{"-cases", "p2p", "-count", "1", "-benchtime", "200x"}
+	var out, errOut, quiet, quietErr bytes.Buffer
+	if code := run(args, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if code := run(append(args, "-q"), &quiet, &quietErr); code != 0 || quietErr.Len() != 0 {
+		t.Fatalf("-q: exit %d, stderr %q", code, quietErr.String())
+	}
+	if strings.ContainsAny(errOut.String(), "\r█") || strings.Count(errOut.String(), "bench: p2p/") != 3 {
+		t.Fatalf("stderr of a non-terminal run: %q, want 3 progress lines and no bar", errOut.String())
+	}
+	if strings.Count(out.String(), "\n") != strings.Count(quiet.String(), "\n") || strings.ContainsAny(out.String(), "\r█") {
+		t.Fatalf("stdout differs in shape from -q's:\n%s\nvs\n%s", out.String(), quiet.String())
+	}
+	if isTerminal(&out) {
+		t.Fatal("a buffer taken for a terminal")
+	}
+}

@@ -37,6 +37,10 @@ type Options struct {
 	Benchtime string
 	// Progress, if not nil, receives one line per implementation as it finishes.
 	Progress io.Writer
+	// Bar shows the progress on Progress as a bar (implementations done of
+	// the total) instead of lines: for a terminal, where lines would scroll
+	// the report away; CI logs keep the lines.
+	Bar bool
 }
 
 // Validate returns an error wrapping ErrBadOptions when a field is out of range.
@@ -99,20 +103,21 @@ func run(w io.Writer, all []Case, names []string, opts Options, m measureFunc) e
 	if err != nil {
 		return err
 	}
+	p := newProgress(opts, selected)
 	var results []Result
 	for _, c := range selected {
 		for _, impl := range c.Impls {
+			p.start(c.Name, impl.Peer)
 			r, err := m(c.Name, impl, opts.Count)
 			if err != nil {
+				p.finish()
 				return err
 			}
-			if opts.Progress != nil {
-				fmt.Fprintf(opts.Progress, "bench: %s/%s: %.1f ns/task (median of %d)\n",
-					c.Name, impl.Peer, r.NsPerTask, opts.Count)
-			}
+			p.done(r, opts.Count)
 			results = append(results, r)
 		}
 	}
+	p.finish()
 	return WriteReport(w, results)
 }
 
