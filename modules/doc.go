@@ -10,6 +10,7 @@
 //	modules/stats   stats.in: counter, gauge and histogram updates by id
 //	modules/nic     net.rx, net.tx: TCP and UDP on real sockets
 //	modules/nvme    disk.read, disk.write → disk.read.resp (and disk.write.resp): file I/O
+//	modules/watchdog  → watchdog.event: workers stuck in a handler warned about and reset ([F4])
 //
 // Each package exposes Module(cfg Config) kernel.Module (and New, where the
 // caller needs a handle on the running module: the kv store, the stats
@@ -34,6 +35,7 @@
 //	stats   973 update
 //	nic     974 rx, 975 tx
 //	nvme    976 read, 977 write, 978 read reply, 979 write reply, 980 internal completion
+//	watchdog 981 internal report, 982 event
 //
 // A kernel booted with a smaller MaxTypes must set the types in the Configs.
 package modules

@@ -46,6 +46,10 @@ const (
 	DiskWriteResp = 979
 	// DiskErr is disk.err (module nvme): internal: a failed request, failing with its code to sys.error.
 	DiskErr = 980
+	// WatchdogReport is watchdog.report (module watchdog): internal: a watchdog event handed to a worker to trace, count and emit.
+	WatchdogReport = 981
+	// WatchdogEvent is watchdog.event (module watchdog): a watchdog event on watchdog.event: Warning, Reset, ResetFailed, Recovered.
+	WatchdogEvent = 982
 	// XformIn is xform.in (module xform): a value to transform on the GPU (host.rx).
 	XformIn = 990
 	// XformOut is xform.out (module xform): the transformed value (host.tx).
@@ -142,6 +146,12 @@ var table = [...]Type{
 	{ID: DiskErr, Name: "disk.err", Module: "nvme", Doc: "internal: a failed request, failing with its code to sys.error",
 		Payload: Inline, MaxPayload: 0,
 		Lossless: true, Meta0: "the request's", Meta1: "op (bits 56..63) | code (bits 0..31)"},
+	{ID: WatchdogReport, Name: "watchdog.report", Module: "watchdog", Doc: "internal: a watchdog event handed to a worker to trace, count and emit",
+		Payload: Inline, MaxPayload: 0,
+		Meta0: "worker", Meta1: "kind<<32 | misses"},
+	{ID: WatchdogEvent, Name: "watchdog.event", Module: "watchdog", Doc: "a watchdog event on watchdog.event: Warning, Reset, ResetFailed, Recovered",
+		Payload: Inline, MaxPayload: 0,
+		Meta0: "worker", Meta1: "kind<<32 | misses"},
 	{ID: XformIn, Name: "xform.in", Module: "xform", Doc: "a value to transform on the GPU (host.rx)",
 		Payload: Inline, MaxPayload: 0,
 		Lossless: true, Idempotent: true, Meta0: "the value"},

@@ -33,9 +33,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// nodeCommands are the commands that boot or talk to a node (boot, halt,
+// ps, top, …). Each lives in a file of its own whose init function appends
+// its constructor; cobra lists them sorted by name.
+var nodeCommands []func() *cobra.Command
+
 // newRoot builds the command tree. Each subcommand lives in a file of its
-// own and is added here; the node commands (boot, halt, ps, top, …) join
-// the same way.
+// own: the development commands are listed here, the node commands come
+// from nodeCommands.
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "gmk",
@@ -47,8 +52,16 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return fmt.Errorf("%w: %w", errUsage, err) })
 	root.AddGroup(&cobra.Group{ID: "dev", Title: "Development:"})
-	for _, c := range []*cobra.Command{newVersion(), newGen(), newBuild(), newNew()} {
+	for _, c := range []*cobra.Command{newVersion(), newGen(), newBuild(), newNew(), newTest()} {
 		c.GroupID = "dev"
+		root.AddCommand(c)
+	}
+	if len(nodeCommands) > 0 {
+		root.AddGroup(&cobra.Group{ID: "node", Title: "Node:"})
+	}
+	for _, newCmd := range nodeCommands {
+		c := newCmd()
+		c.GroupID = "node"
 		root.AddCommand(c)
 	}
 	return root

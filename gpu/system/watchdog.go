@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gmkernel/gmk/gpu"
+	"github.com/gmkernel/gmk/kernel"
 )
 
 // The watchdog ([F4], [F5], [B4]): a monitor on the host samples the GPU
@@ -65,9 +66,10 @@ type WatchEvent struct {
 
 // WatchConfig tunes Watch. Zero fields take the spec's defaults.
 type WatchConfig struct {
-	Every time.Duration // sampling period; default 100 ms
-	Warn  int           // misses before a warning; default 2
-	Reset int           // misses before a reset; default 5
+	// WatchPolicy is the rule of [F4] shared with the CPU kernel's watchdog
+	// (modules/watchdog): sampling period (Every, default 100 ms), misses
+	// before a warning (Warn, default 2) and before a reset (Reset, default 5).
+	kernel.WatchPolicy
 	// ResetWait bounds one reset attempt; default 1 s.
 	ResetWait time.Duration
 	// RebootWait bounds one reboot attempt (the CPU end's reconnect waits
@@ -84,15 +86,7 @@ type WatchConfig struct {
 // for it (so does Halt). One watchdog at a time: a second Watch stops the
 // first.
 func (s *System) Watch(cfg WatchConfig) (stop func()) {
-	if cfg.Every <= 0 {
-		cfg.Every = 100 * time.Millisecond
-	}
-	if cfg.Warn <= 0 {
-		cfg.Warn = 2
-	}
-	if cfg.Reset <= 0 {
-		cfg.Reset = 5
-	}
+	cfg.WatchPolicy = cfg.WatchPolicy.WithDefaults()
 	if cfg.ResetWait <= 0 {
 		cfg.ResetWait = time.Second
 	}
@@ -174,10 +168,12 @@ func (s *System) watch(cfg WatchConfig, tick <-chan time.Time, quit <-chan struc
 					misses = 0
 					continue
 				}
-				if misses++; misses == cfg.Warn {
+				misses++
+				warn, reset := cfg.Missed(misses)
+				if warn {
 					emit(WatchEvent{Kind: WatchWarning, Stalled: stalled, Misses: misses})
 				}
-				if misses < cfg.Reset {
+				if !reset {
 					continue
 				}
 			}

@@ -128,6 +128,16 @@
 #define GMK_TYPE_DISK_ERR_MAX_PAYLOAD 0u
 #define GMK_TYPE_DISK_ERR_POLICY (GMK_TYPE_LOSSLESS)
 
+/* 981 watchdog.report (module watchdog): internal: a watchdog event handed to a worker to trace, count and emit. Payload: none (inline). */
+#define GMK_TYPE_WATCHDOG_REPORT 981u
+#define GMK_TYPE_WATCHDOG_REPORT_MAX_PAYLOAD 0u
+#define GMK_TYPE_WATCHDOG_REPORT_POLICY 0u
+
+/* 982 watchdog.event (module watchdog): a watchdog event on watchdog.event: Warning, Reset, ResetFailed, Recovered. Payload: none (inline). */
+#define GMK_TYPE_WATCHDOG_EVENT 982u
+#define GMK_TYPE_WATCHDOG_EVENT_MAX_PAYLOAD 0u
+#define GMK_TYPE_WATCHDOG_EVENT_POLICY 0u
+
 /* 990 xform.in (module xform): a value to transform on the GPU (host.rx). Payload: none (inline). */
 #define GMK_TYPE_XFORM_IN 990u
 #define GMK_TYPE_XFORM_IN_MAX_PAYLOAD 0u
