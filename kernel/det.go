@@ -71,6 +71,7 @@ type detLane struct {
 	ticks             atomic.Uint64
 	runs              atomic.Uint64 // tasks run
 	tickNS, maxTickNS atomic.Int64
+	busyNS            atomic.Int64 // worker 0's time running the lane's tasks
 	fence             atomic.Pointer[fenceState] // SetFence; nil: not fenced (fence.go)
 
 	// Owned by worker 0 (the runner).
@@ -94,6 +95,7 @@ type DetStats struct {
 	MaxTickNS int64
 	Queued    int64  // waiting in the lane
 	Hash      uint64 // the trace hash (TraceHash)
+	BusyNS    int64  // worker 0's wall time running deterministic tasks: the lane's cost to the other work
 	// Fenced: the lane is tied to a peer's (SetFence). FenceWaits counts
 	// the ticks whose start waited for the peer, FenceWaitNS the wall time
 	// worker 0 waited.
@@ -109,7 +111,7 @@ func (k *Kernel) DetStats() DetStats {
 		return DetStats{}
 	}
 	s := DetStats{Tick: d.ticks.Load(), Ran: d.runs.Load(), TickNS: d.tickNS.Load(),
-		MaxTickNS: d.maxTickNS.Load(), Queued: d.count.Load(), Hash: d.hash.Load()}
+		MaxTickNS: d.maxTickNS.Load(), Queued: d.count.Load(), Hash: d.hash.Load(), BusyNS: d.busyNS.Load()}
 	if f := d.fence.Load(); f != nil {
 		s.Fenced, s.FenceWaits, s.FenceWaitNS = true, f.waits.Load(), f.waitNS.Load()
 	}
@@ -288,14 +290,17 @@ func (w *worker) runDet() int {
 		return 0
 	}
 	n := 0
+	start := w.k.clock() // one clock read per lane batch, only when the lane runs
 	for ; d.pos < len(d.cur) && n < len(w.batch); n++ {
 		t := d.cur[d.pos]
 		d.pos++
 		d.count.Add(-1)
 		w.runDetTask(&t)
 	}
+	now := w.k.clock()
+	d.busyNS.Add(now - start)
 	if d.pos == len(d.cur) {
-		ns := w.k.clock() - d.tickStart
+		ns := now - d.tickStart
 		d.tickNS.Store(ns)
 		if ns > d.maxTickNS.Load() {
 			d.maxTickNS.Store(ns)

@@ -68,6 +68,10 @@ func fenceOf(e, peer *Endpoint, outs, ins []*outLane) kernel.Fence {
 		sent := make([]uint64, len(outs))
 		for i, l := range outs {
 			sent[i] = l.boxed.Load()
+			l.flushReq.Store(true) // the tick's deliveries are in: no batch interval
+			if l.sleeping.Load() {
+				l.kick()
+			}
 		}
 		peer.k.PeerMark(done, tick, sent)
 	}

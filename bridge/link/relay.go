@@ -66,6 +66,10 @@ type outLane struct {
 	// rest by the sender.
 	taken, dropped, abandoned, pauses atomic.Uint64
 	boxed                             atomic.Uint64 // deliveries the relay put in the outbox: a tick fence's send count (fence.go)
+	// flushReq asks the sender to publish what it staged as soon as the
+	// outbox is empty, without waiting out the batch interval: set by a
+	// tick fence's mark when the tick's deliveries are all in the outbox.
+	flushReq atomic.Bool
 	acked, lapsed, discarded, reconns atomic.Uint64
 	wLen, wPopped                     atomic.Uint64 // the window's length and this epoch's acknowledged count
 }

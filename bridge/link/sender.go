@@ -31,6 +31,7 @@ func (l *outLane) run() {
 	buf := make([]kernel.Task, l.e.cfg.Batch.Size)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	urgent := false // a flush was asked for: publish once the outbox is empty
 	for !l.e.stopping.Load() {
 		select {
 		case r := <-l.req:
@@ -38,6 +39,7 @@ func (l *outLane) run() {
 			continue
 		default:
 		}
+		urgent = l.flushReq.Swap(false) || urgent // before the pop: it sees what came before the request
 		l.takeAcks()
 		if l.win != nil && !l.down.Load() && l.win.staged < l.win.n {
 			l.sendWindow() // what is left from an earlier epoch (or a full ring) goes first
@@ -55,6 +57,13 @@ func (l *outLane) run() {
 			continue
 		}
 		l.resumeIfDrained()
+		if urgent && !l.down.Load() {
+			urgent = false
+			if l.c.b.Flush() > 0 {
+				l.staged.Store(0)
+			}
+			continue
+		}
 		if !l.down.Load() && l.c.b.Tick() > 0 {
 			l.staged.Store(0)
 			continue
@@ -215,13 +224,13 @@ func (l *outLane) idle(timer *time.Timer) {
 		if now == nil {
 			now = time.Now
 		}
-		for l.box.Len() == 0 && !l.e.stopping.Load() && now().Before(d) {
+		for l.box.Len() == 0 && !l.e.stopping.Load() && !l.flushReq.Load() && now().Before(d) {
 			runtime.Gosched()
 		}
 		return
 	}
 	l.sleeping.Store(true)
-	if l.box.Len() > 0 || l.e.stopping.Load() {
+	if l.box.Len() > 0 || l.e.stopping.Load() || l.flushReq.Load() {
 		l.sleeping.Store(false)
 		return
 	}

@@ -40,6 +40,7 @@ type DetResult struct {
 	LaneNS            float64 // the lane alone: wall time for those ticks
 	OverheadPct       float64
 	BoundPct          float64 // the lane's own cost, as a share of both workers' time during the flood alone
+	BusyPct           float64 // worker 0's time in the lane during the flood, as a share of the flood's wall time
 }
 
 // DetOverhead measures the determinism overhead count times and writes the
@@ -48,31 +49,32 @@ func DetOverhead(w io.Writer, count int) (DetResult, error) {
 	if count < 1 {
 		count = DefaultCount
 	}
-	var alone, beside, tick, lane []float64
+	var alone, beside, tick, lane, busyPct []float64
 	var ticks []uint64
 	for range count {
-		a, _, _, err := detRun(true, false, 0)
+		a, _, _, _, err := detRun(true, false, 0)
 		if err != nil {
 			return DetResult{}, err
 		}
-		b, tk, n, err := detRun(true, true, 0)
+		b, tk, n, busy, err := detRun(true, true, 0)
 		if err != nil {
 			return DetResult{}, err
 		}
-		l, _, _, err := detRun(false, true, n)
+		l, _, _, _, err := detRun(false, true, n)
 		if err != nil {
 			return DetResult{}, err
 		}
 		alone, beside, tick, ticks = append(alone, a), append(beside, b), append(tick, tk), append(ticks, n)
-		lane = append(lane, l)
+		lane, busyPct = append(lane, l), append(busyPct, float64(busy)/(b*DetFlood)*100)
 	}
 	r := DetResult{AloneNS: medianF(alone), BesideNS: medianF(beside), TickNS: medianF(tick), LaneNS: medianF(lane)}
 	slices.Sort(ticks)
 	r.Ticks = ticks[len(ticks)/2]
 	r.OverheadPct = (r.BesideNS/r.AloneNS - 1) * 100
 	r.BoundPct = r.LaneNS / (2 * r.AloneNS * DetFlood) * 100
-	_, err := fmt.Fprintf(w, "det flood alone %.1f ns/task, beside the lane %.1f ns/task; lane %d ticks (%.0f ns/tick flooded, %.1f ms alone = %.1f%% of the flood's worker time)\ndeterminism overhead %.1f%%\n",
-		r.AloneNS, r.BesideNS, r.Ticks, r.TickNS, r.LaneNS/1e6, r.BoundPct, r.OverheadPct)
+	r.BusyPct = medianF(busyPct)
+	_, err := fmt.Fprintf(w, "det flood alone %.1f ns/task, beside the lane %.1f ns/task; lane %d ticks (%.0f ns/tick flooded, %.1f ms alone = %.1f%% of the flood's worker time; worker 0 in the lane %.1f%% of the flood)\ndeterminism overhead %.1f%%\n",
+		r.AloneNS, r.BesideNS, r.Ticks, r.TickNS, r.LaneNS/1e6, r.BoundPct, r.BusyPct, r.OverheadPct)
 	return r, err
 }
 
@@ -86,7 +88,7 @@ func medianF(xs []float64) float64 {
 // them or not, and returns ns per flood task, the lane's ns per tick and its
 // tick count. Without a flood it runs the lane alone for maxTicks ticks and
 // returns the total ns as nsPerTask.
-func detRun(flood, lane bool, maxTicks uint64) (nsPerTask, nsPerTick float64, ticks uint64, err error) {
+func detRun(flood, lane bool, maxTicks uint64) (nsPerTask, nsPerTick float64, ticks uint64, busyNS int64, err error) {
 	var done, stop atomic.Bool
 	var ring kernel.ChanID
 	vals := make([]uint64, detEntities)
@@ -123,7 +125,7 @@ func detRun(flood, lane bool, maxTicks uint64) (nsPerTask, nsPerTick float64, ti
 	k, err := kernel.Boot(kernel.BootConfig{Workers: 2, ArenaSize: 4 << 20, MaxTypes: 8, MaxChannels: 8, QueueCap: 16384,
 		Types: []kernel.TypeInfo{{ID: detStep, Deterministic: true}, {ID: detMsg, Deterministic: true}}}, mods...)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	if lane {
 		var in []kernel.Task
@@ -131,13 +133,13 @@ func detRun(flood, lane bool, maxTicks uint64) (nsPerTask, nsPerTick float64, ti
 			in = append(in, kernel.Task{Type: detStep, Meta1: uint64(i)})
 		}
 		if _, err := k.SubmitBatch(in); err != nil {
-			return 0, 0, 0, err
+			return 0, 0, 0, 0, err
 		}
 		for k.DetStats().Tick < 2 { // the lane is running
 			time.Sleep(50 * time.Microsecond)
 		}
 	}
-	t0, tick0 := time.Now(), k.DetStats().Tick
+	t0, tick0, busy0 := time.Now(), k.DetStats().Tick, k.DetStats().BusyNS
 	batch := make([]kernel.Task, 256)
 	for sent := 0; flood && sent < DetFlood; {
 		n := min(len(batch), DetFlood-sent)
@@ -152,17 +154,18 @@ func detRun(flood, lane bool, maxTicks uint64) (nsPerTask, nsPerTick float64, ti
 	}
 	el := time.Since(t0)
 	ticks = k.DetStats().Tick - tick0
+	busyNS = k.DetStats().BusyNS - busy0
 	stop.Store(true)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := k.Halt(ctx); err != nil {
-		return 0, 0, 0, err
+		return 0, 0, 0, 0, err
 	}
 	if !flood {
-		return float64(el.Nanoseconds()), 0, ticks, nil
+		return float64(el.Nanoseconds()), 0, ticks, busyNS, nil
 	}
 	if ticks > 0 {
 		nsPerTick = float64(el.Nanoseconds()) / float64(ticks)
 	}
-	return float64(el.Nanoseconds()) / DetFlood, nsPerTick, ticks, nil
+	return float64(el.Nanoseconds()) / DetFlood, nsPerTick, ticks, busyNS, nil
 }
