@@ -71,7 +71,7 @@ type detLane struct {
 	ticks             atomic.Uint64
 	runs              atomic.Uint64 // tasks run
 	tickNS, maxTickNS atomic.Int64
-	busyNS            atomic.Int64 // worker 0's time running the lane's tasks
+	busyNS            atomic.Int64               // worker 0's time running the lane's tasks
 	fence             atomic.Pointer[fenceState] // SetFence; nil: not fenced (fence.go)
 
 	// Owned by worker 0 (the runner).

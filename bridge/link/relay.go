@@ -69,7 +69,7 @@ type outLane struct {
 	// flushReq asks the sender to publish what it staged as soon as the
 	// outbox is empty, without waiting out the batch interval: set by a
 	// tick fence's mark when the tick's deliveries are all in the outbox.
-	flushReq atomic.Bool
+	flushReq                          atomic.Bool
 	acked, lapsed, discarded, reconns atomic.Uint64
 	wLen, wPopped                     atomic.Uint64 // the window's length and this epoch's acknowledged count
 }
