@@ -203,3 +203,42 @@ func TestD1_FenceRefuses(t *testing.T) {
 	}
 	checkIdentity(t, haltOK(t, a.k))
 }
+
+// [D1] A fenced lane waits for its peer's mark before its next tick; when
+// the peer is gone (Unfence), it runs on its own and loses nothing.
+func TestD1_UnfenceLetsTheLaneRunAlone(t *testing.T) {
+	log := &detLog{}
+	chain := Module{Name: "chain", Handlers: []Handler{{Type: fPing, Flags: DetHandler, Fn: func(c *Ctx) Status {
+		log.add("tick=%d hops=%d", c.Tick(), c.Task().Meta1)
+		if h := c.Task().Meta1; h > 0 {
+			if c.Emit(Task{Type: fPing, Meta1: h - 1}) != nil {
+				return FailCode(-1)
+			}
+		}
+		return OK
+	}}}}
+	k := fxBoot(t, BootConfig{Workers: 2, Types: detTypes(fPing)}, chain)
+	var marks atomic.Int64 // a peer that never answers
+	if err := k.SetFence(Fence{Mark: func(done, tick uint64) { marks.Add(1) }}); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Submit(Task{Type: fPing, Meta1: 4}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); marks.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Microsecond)
+	}
+	time.Sleep(20 * time.Millisecond) // a lane that ignored the fence would have run on by now
+	if got := log.list(); len(got) != 1 || got[0] != "tick=1 hops=4" || k.DetStats().Tick != 1 {
+		t.Fatalf("fenced lane without its peer's mark ran %v (tick %d)", got, k.DetStats().Tick)
+	}
+	k.Unfence()
+	for deadline := time.Now().Add(10 * time.Second); len(log.list()) < 5 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Microsecond)
+	}
+	want := []string{"tick=1 hops=4", "tick=2 hops=3", "tick=3 hops=2", "tick=4 hops=1", "tick=5 hops=0"}
+	if got := log.list(); !slices.Equal(got, want) {
+		t.Fatalf("after Unfence the lane ran %v, want %v", got, want)
+	}
+	checkIdentity(t, haltOK(t, k))
+}
