@@ -44,7 +44,23 @@ func (k *Kernel) Collector() prometheus.Collector {
 		gauge("workers_parked", "Parked workers.", nil, func(emit func(float64, ...string)) { emit(float64(k.core.Idle.Parked())) }),
 		counter("trace_lost_total", "Trace records lost to full trace rings.", nil, func(emit func(float64, ...string)) { emit(float64(k.TraceLost())) }),
 		counter("user_total", "User counters (Kernel.Metric, Ctx.MetricInc).", []string{"name"}, k.collectUser),
+		gauge("det_tick", "The deterministic lane's logical tick.", nil, func(emit func(float64, ...string)) { emit(float64(k.DetStats().Tick)) }),
+		gauge("det_tick_seconds", "Wall time of the lane's last and longest finished tick.", []string{"stat"}, k.collectDetTick),
+		counter("det_seconds_total", "Worker 0's time running the lane, and waiting for a fenced peer.", []string{"stat"}, k.collectDetTime),
+		counter("det_tasks_total", "Deterministic tasks run.", nil, func(emit func(float64, ...string)) { emit(float64(k.DetStats().Ran)) }),
 	)
+}
+
+func (k *Kernel) collectDetTick(emit func(float64, ...string)) {
+	s := k.DetStats()
+	emit(float64(s.TickNS)/1e9, "last")
+	emit(float64(s.MaxTickNS)/1e9, "max")
+}
+
+func (k *Kernel) collectDetTime(emit func(float64, ...string)) {
+	s := k.DetStats()
+	emit(float64(s.BusyNS)/1e9, "busy")
+	emit(float64(s.FenceWaitNS)/1e9, "fence_wait")
 }
 
 func (k *Kernel) collectTasks(emit func(float64, ...string)) {
