@@ -50,8 +50,8 @@ test-worker: ## workers, yield, tracing, soak [Y1]-[Y4] [O1]-[O3]
 test-boot: ## boot, halt, config [K2] [K3]
 	$(GO) test $(RACE) $(TESTFLAGS) -run 'Test(K[0-9]|M2|C11|Tenant|Boot|Halt)|Example' ./kernel/
 
-test-det: ## the deterministic lane [D1] [D2] and the simulation
-	$(GO) test $(RACE) $(TESTFLAGS) -run 'TestD[0-9]' ./kernel/ ./examples/sim/
+test-det: ## the deterministic lane [D1] [D2], tick fences across kernels, and the simulation
+	$(GO) test $(RACE) $(TESTFLAGS) -run 'TestD[0-9]' ./kernel/ ./examples/sim/ ./gpu/system/
 
 test-bridge: ## bridge ring ABI (Go against the C header), transports, batching [B1]-[B4]
 	$(GO) test $(RACE) $(TESTFLAGS) ./bridge/... ./cmd/gmk-bridge-bench/
@@ -106,6 +106,10 @@ bench: ## GMK vs Go channels vs protoactor-go, one run, ratio lines; determinism
 bench-micro: ## go test benchmarks of every hot structure (and the notrace difference)
 	$(GO) test -run '^$$' -bench . -benchmem ./kernel/...
 	$(GO) test -run '^$$' -bench . -benchmem -tags gmk_notrace ./kernel/trace/
+
+web-check: ## install headless Chromium (Debian's chromium) and run the web view's screenshot test [U5]
+	./scripts/install-chromium.sh
+	$(GO) test $(RACE) -count=1 -run 'TestU5_Web' ./admin/
 
 verify: ## gofmt, go vet, go mod tidy diff, generated task types and protobuf code up to date
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }

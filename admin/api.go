@@ -29,6 +29,8 @@ import (
 //	GET  /api/v1/logs              NDJSON LogEntry (?follow=1&level=&n=)
 //	POST /api/v1/halt              Halt: asks the node's owner to halt
 //	GET  /metrics                  Prometheus text format
+//	GET  /ui/                      the web view (web.go); / redirects to it
+//	GET  /ui/graph.json            the module/channel graph, laid out, for the web view
 //
 // Rows that can come from several kernels carry a Kernel field (the
 // kernel's id, [K3]); a query parameter kernel=ID keeps one kernel's rows.

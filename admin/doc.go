@@ -2,7 +2,9 @@
 // server on 127.0.0.1 that serves a JSON API over one or more running
 // kernels — node info, statistics, workers, channels, modules, a snapshot of
 // all of it, emit, module reset, kv, halt, streams of logs and trace
-// records, a Chrome/Perfetto trace export — and Prometheus /metrics; and the
+// records, a Chrome/Perfetto trace export — Prometheus /metrics, and a web
+// view at /ui/ (web.go: the module/channel graph with live rates, bridge
+// channels and kernel crossings marked, and a trace timeline); and the
 // Client the gmk command line talks to it with. api.go lists the endpoints
 // and holds their JSON types.
 //

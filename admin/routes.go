@@ -37,6 +37,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET "+prefix+"trace/export", s.exportTrace)
 	mux.HandleFunc("GET "+prefix+"logs", s.streamLogs)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.prom, promhttp.HandlerOpts{}))
+	s.webRoutes(mux) // the web view: /, /ui/ (web.go)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, &apiError{http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path)})
 	})
