@@ -82,3 +82,36 @@ func TestD2_SimSameEveryRun(t *testing.T) {
 		t.Fatal("another seed gave the same trace hash")
 	}
 }
+
+// [D1] [D2] Issue 7 acceptance 1 across the CPU kernel and the simulated
+// GPU kernel with tick fences: half the stripes on each kernel give the
+// reference result, and the same trace hashes on both kernels in every run
+// with 1, 2 and 4 workers per kernel (5 runs each; 2 with -short).
+func TestD2_SimFencedAcrossKernels(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	pop, sum := reference(32, 40, 42)
+	wantState := fmt.Sprintf("population %d, grid crc32 %08x", pop, sum)
+	runs := 5
+	if testing.Short() {
+		runs = 2
+	}
+	hash := ""
+	for _, workers := range []int{1, 2, 4} {
+		for range runs {
+			var out bytes.Buffer
+			if err := run(&out, config{gens: 40, stripes: 4, size: 32, workers: workers, gpu: 2, seed: 42}); err != nil {
+				t.Fatal(err)
+			}
+			s := out.String()
+			if !strings.Contains(s, wantState) || !strings.Contains(s, "2 on gpu.0") {
+				t.Fatalf("%d workers: %s\nwant %s", workers, s, wantState)
+			}
+			h := s[strings.Index(s, "trace hash "):]
+			if hash == "" {
+				hash = h
+			} else if h != hash {
+				t.Fatalf("%d workers: %s, earlier %s", workers, h, hash)
+			}
+		}
+	}
+}

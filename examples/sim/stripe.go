@@ -45,14 +45,7 @@ func (s *stripe) module() kernel.Module {
 // seeder starts the run: each stripe sends its first edges.
 func seeder(stripes []*stripe) kernel.Module {
 	return kernel.Module{Name: "seeder",
-		Handlers: []kernel.Handler{{Type: tSeed, Name: "seed", Flags: kernel.DetHandler, Fn: func(c *kernel.Ctx) kernel.Status {
-			for _, s := range stripes {
-				if st := s.sendEdges(c); st != kernel.OK {
-					return st
-				}
-			}
-			return kernel.OK
-		}}}}
+		Handlers: []kernel.Handler{{Type: tSeed, Name: "seed", Flags: kernel.DetHandler, Fn: sendAll(stripes)}}}
 }
 
 // edge takes a neighbour's row; with both rows, the stripe steps.
