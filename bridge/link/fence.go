@@ -64,10 +64,15 @@ func fenceOf(e, peer *Endpoint, outs, ins []*outLane) kernel.Fence {
 			}
 		}
 	}
+	flushed := make([]uint64, len(outs)) // boxed at the last flush request (Mark runs on the lane's runner only)
 	f.Mark = func(done, tick uint64) {
 		sent := make([]uint64, len(outs))
 		for i, l := range outs {
 			sent[i] = l.boxed.Load()
+			if sent[i] == flushed[i] {
+				continue // nothing new on this lane: no sender to wake
+			}
+			flushed[i] = sent[i]
 			l.flushReq.Store(true) // the tick's deliveries are in: no batch interval
 			if l.sleeping.Load() {
 				l.kick()
