@@ -70,6 +70,16 @@ func (f *nodeFlags) raw(ctx context.Context, w io.Writer, path string) (bool, er
 	return true, err
 }
 
+// snapshot fetches the node's snapshot; with --json it prints the raw JSON
+// instead and reports done.
+func (f *nodeFlags) snapshot(cmd *cobra.Command) (snap admin.Snapshot, done bool, err error) {
+	if done, err = f.raw(cmd.Context(), cmd.OutOrStdout(), "snapshot"+f.query()); done {
+		return snap, true, err
+	}
+	snap, err = f.client().Snapshot(cmd.Context())
+	return snap, false, err
+}
+
 // keep reports whether a row of kernel id passes --kernel.
 func (f *nodeFlags) keep(id string) bool { return f.kernel == "" || f.kernel == id }
 

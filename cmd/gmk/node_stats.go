@@ -15,11 +15,8 @@ func newStatsCmd() *cobra.Command {
 		Args:  usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
-			if done, err := f.raw(cmd.Context(), out, "snapshot"+f.query()); done {
-				return err
-			}
-			snap, err := f.client().Snapshot(cmd.Context())
-			if err != nil {
+			snap, done, err := f.snapshot(cmd)
+			if done || err != nil {
 				return err
 			}
 			tw := table(out)

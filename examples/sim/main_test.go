@@ -49,31 +49,7 @@ func reference(size, gens int, seed uint64) (pop int, sum uint32) {
 // different hash.
 func TestD2_SimSameEveryRun(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	pop, sum := reference(32, 60, 42)
-	wantState := fmt.Sprintf("population %d, grid crc32 %08x", pop, sum)
-	runs := 20
-	if testing.Short() {
-		runs = 3
-	}
-	hash := ""
-	for _, workers := range []int{1, 2, 4} {
-		for range runs {
-			var out bytes.Buffer
-			if err := run(&out, config{gens: 60, stripes: 4, size: 32, workers: workers, seed: 42}); err != nil {
-				t.Fatal(err)
-			}
-			s := out.String()
-			if !strings.Contains(s, wantState) {
-				t.Fatalf("%d workers: %s\nwant %s", workers, s, wantState)
-			}
-			h := s[strings.Index(s, "trace hash "):]
-			if hash == "" {
-				hash = h
-			} else if h != hash {
-				t.Fatalf("%d workers: %s, earlier %s", workers, h, hash)
-			}
-		}
-	}
+	hash := sameEveryRun(t, config{gens: 60, stripes: 4, size: 32, seed: 42}, 20, 3)
 	var out bytes.Buffer
 	if err := run(&out, config{gens: 60, stripes: 4, size: 32, workers: 2, seed: 7}); err != nil {
 		t.Fatal(err)
@@ -89,29 +65,37 @@ func TestD2_SimSameEveryRun(t *testing.T) {
 // with 1, 2 and 4 workers per kernel (5 runs each; 2 with -short).
 func TestD2_SimFencedAcrossKernels(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	pop, sum := reference(32, 40, 42)
+	sameEveryRun(t, config{gens: 40, stripes: 4, size: 32, gpu: 2, seed: 42}, 5, 2)
+}
+
+// sameEveryRun runs c with 1, 2 and 4 workers, runs times each (short with
+// -short), checks every run's state against the sequential reference and
+// that every run prints the same trace hash line, and returns that line.
+func sameEveryRun(t *testing.T, c config, runs, short int) string {
+	t.Helper()
+	pop, sum := reference(c.size, c.gens, c.seed)
 	wantState := fmt.Sprintf("population %d, grid crc32 %08x", pop, sum)
-	runs := 5
 	if testing.Short() {
-		runs = 2
+		runs = short
 	}
 	hash := ""
-	for _, workers := range []int{1, 2, 4} {
+	for _, c.workers = range []int{1, 2, 4} {
 		for range runs {
 			var out bytes.Buffer
-			if err := run(&out, config{gens: 40, stripes: 4, size: 32, workers: workers, gpu: 2, seed: 42}); err != nil {
+			if err := run(&out, c); err != nil {
 				t.Fatal(err)
 			}
 			s := out.String()
-			if !strings.Contains(s, wantState) || !strings.Contains(s, "2 on gpu.0") {
-				t.Fatalf("%d workers: %s\nwant %s", workers, s, wantState)
+			if !strings.Contains(s, wantState) || c.gpu > 0 && !strings.Contains(s, fmt.Sprintf("%d on gpu.0", c.gpu)) {
+				t.Fatalf("%d workers: %s\nwant %s", c.workers, s, wantState)
 			}
 			h := s[strings.Index(s, "trace hash "):]
 			if hash == "" {
 				hash = h
 			} else if h != hash {
-				t.Fatalf("%d workers: %s, earlier %s", workers, h, hash)
+				t.Fatalf("%d workers: %s, earlier %s", c.workers, h, hash)
 			}
 		}
 	}
+	return hash
 }
