@@ -18,6 +18,7 @@ import (
 //	GET  /api/v1/types             []TypeStats
 //	GET  /api/v1/channels          []Channel
 //	GET  /api/v1/modules           []Module
+//	GET  /api/v1/cluster           ClusterInfo (404 when the node is no cluster member)
 //	GET  /api/v1/failures          []Failure (?after=SEQ&kind=error|dropped|tap)
 //	POST /api/v1/emit              EmitRequest → EmitResult
 //	POST /api/v1/reset             ResetRequest → ResetResult
@@ -44,6 +45,7 @@ type NodeInfo struct {
 	PID     int          `json:"pid"`
 	Started time.Time    `json:"started"`
 	Kernels []KernelInfo `json:"kernels"`
+	Member  string       `json:"member,omitempty"` // its address in its protoactor cluster ([X5]; Config.Cluster)
 }
 
 // KernelInfo identifies a kernel ([K3]) and its shape.
@@ -243,6 +245,50 @@ type Snapshot struct {
 	Channels []Channel     `json:"channels"`
 	Modules  []Module      `json:"modules"`
 	Types    []TypeStats   `json:"types"`
+	Cluster  *ClusterInfo  `json:"cluster,omitempty"` // when the node is a cluster member (Config.Cluster)
+}
+
+// ClusterInfo is the node's membership of a protoactor cluster ([X5]), as
+// its member knows it: its address, the members in the topology, and each
+// cluster channel — produced on any member, consumed by one grain placed on
+// one member — with its local producers and consumers and the consumer's
+// member.
+type ClusterInfo struct {
+	Self     string           `json:"self"`    // this member's address; "" before it joined
+	Kernel   string           `json:"kernel"`  // the kernel the member's module runs in
+	Members  []string         `json:"members"` // addresses of the members it sees, sorted (self among them)
+	Channels []ClusterChannel `json:"channels"`
+}
+
+// ClusterChannel is one cluster channel on this member. Emits and EmitRate
+// are its local channel's (the tasks produced here, whichever member
+// consumes them); Delivered and DeliverRate its delivery channel's (the
+// tasks handed to the consumer here, from every member's producers).
+type ClusterChannel struct {
+	Name        string            `json:"name"`
+	Consumer    string            `json:"consumer"`  // the consumer grain's member; "" while not resolved
+	Local       bool              `json:"local"`     // the consumer grain is on this member
+	Consumes    bool              `json:"consumes"`  // this member can host the consumer grain
+	Produces    bool              `json:"produces"`  // tasks are produced here (a module declares it, or emits came)
+	Producers   []string          `json:"producers"` // local modules that declare Produce on it
+	Consumers   []string          `json:"consumers"` // local modules that consume it (on its delivery channel)
+	Delivery    string            `json:"delivery,omitempty"`
+	Emits       uint64            `json:"emits"`
+	EmitRate    float64           `json:"emit_rate"`
+	Depth       int               `json:"depth"`   // tasks queued on the local channel
+	Relayed     uint64            `json:"relayed"` // tasks this member's stream took from the local channel
+	Acked       uint64            `json:"acked"`   // of those, acknowledged by the consumer
+	Delivered   uint64            `json:"delivered"`
+	DeliverRate float64           `json:"deliver_rate"`
+	Remote      []ClusterProducer `json:"remote"` // when Local: the other members whose producers it receives
+}
+
+// ClusterProducer is another member's producer stream, as the consumer
+// here received it.
+type ClusterProducer struct {
+	Member string  `json:"member"`
+	Tasks  uint64  `json:"tasks"` // accepted from its stream
+	Rate   float64 `json:"rate"`
 }
 
 // Failure is a task the cli module recorded: one that ended in sys.error

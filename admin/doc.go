@@ -4,7 +4,9 @@
 // all of it, emit, module reset, kv, halt, streams of logs and trace
 // records, a Chrome/Perfetto trace export — Prometheus /metrics, and a web
 // view at /ui/ (web.go: the module/channel graph with live rates, bridge
-// channels and kernel crossings marked, and a trace timeline); and the
+// channels and kernel crossings marked, the members of the node's
+// protoactor cluster and the channels that cross them ([X5],
+// Config.Cluster), and a trace timeline); and the
 // Client the gmk command line talks to it with. api.go lists the endpoints
 // and holds their JSON types.
 //

@@ -24,6 +24,7 @@ func (s *Server) routes() http.Handler {
 	get("channels", perKernel(s, s.channels))
 	get("modules", perKernel(s, s.modules))
 	get("failures", s.getFailures)
+	get("cluster", s.getCluster)
 	get("kv", s.getKV)
 	mux.HandleFunc("PUT "+prefix+"kv", s.api(s.putKV))
 	mux.HandleFunc("POST "+prefix+"emit", s.api(s.emit))

@@ -29,9 +29,14 @@ func keyType(k string, id uint32, w string) string {
 }
 func keyWorker(k string, id int, w string) string { return k + "/worker/" + strconv.Itoa(id) + "/" + w }
 
-// take samples every counter a rate or the stall rule needs.
-func (s *sampler) take(ks []Kernel, now time.Time) {
+// keyStream is a cluster channel's producer stream from member addr.
+func keyStream(ch, addr string) string { return "cluster/" + ch + "/" + addr }
+
+// take samples every counter a rate or the stall rule needs: the kernels'
+// and, when the node is a cluster member, its consumers' producer streams.
+func (s *sampler) take(ks []Kernel, cl ClusterMember, now time.Time) {
 	v := map[string]uint64{}
+	sampleStreams(v, cl)
 	for _, k := range ks {
 		id := k.K.ID()
 		st := k.K.Stats()
@@ -73,6 +78,19 @@ func (s *sampler) take(ks []Kernel, now time.Time) {
 			if !progress && s.prev.v[p] > 0 && s.cur.v[p] > 0 && s.prev.v[c] == s.cur.v[c] {
 				s.stalled[keyWorker(id, w, "")] = true
 			}
+		}
+	}
+}
+
+// sampleStreams samples the tasks the consumers of cl accepted from each
+// member's producer stream (cl nil: none).
+func sampleStreams(v map[string]uint64, cl ClusterMember) {
+	if cl == nil {
+		return
+	}
+	for _, c := range cl.Placement().Channels {
+		for _, p := range c.Producers {
+			v[keyStream(c.Name, p.Member)] = p.Accepted
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/gmkernel/gmk/actors"
+	"github.com/gmkernel/gmk/actors/cluster/clusterview"
 	"github.com/gmkernel/gmk/kernel"
 	"github.com/gmkernel/gmk/modules/cli"
 	"github.com/gmkernel/gmk/modules/kv"
@@ -35,10 +36,18 @@ type Config struct {
 	Types   *types.Registry // type names and payload schemas; default types.Default
 	Logs    *LogRing        // the node's log (nil: the logs stream is empty)
 	Version string          // reported by NodeInfo
+	Cluster ClusterMember   // the node's cluster member ([X5]), or nil
 
 	Sample      time.Duration // rate and stall sampling interval; default 500 ms
 	Drain       time.Duration // trace drain interval; default 100 ms
 	TraceBuffer int           // trace records kept for streams and export; default 65536
+}
+
+// ClusterMember is a node's membership of a protoactor cluster ([X5]);
+// *actors/cluster.Member satisfies it. Placement must be safe for
+// concurrent use and cheap enough to call per request and per sample.
+type ClusterMember interface {
+	Placement() clusterview.Placement
 }
 
 // ErrConfig reports an unusable Config.
@@ -117,7 +126,7 @@ func Start(cfg Config) (*Server, error) {
 	s.prom.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		kernelCollectors(cfg.Kernels))
 	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
-	s.samples.take(cfg.Kernels, time.Now())
+	s.samples.take(cfg.Kernels, cfg.Cluster, time.Now())
 	go s.loop()
 	go func() { s.serveErr <- s.http.Serve(ln) }()
 	return s, nil
@@ -165,7 +174,7 @@ func (s *Server) loop() {
 		case <-drain.C:
 			s.drainTraces()
 		case now := <-sample.C:
-			s.samples.take(s.cfg.Kernels, now)
+			s.samples.take(s.cfg.Kernels, s.cfg.Cluster, now)
 		}
 	}
 }
@@ -201,6 +210,9 @@ func (s *Server) nodeInfo() NodeInfo {
 	ni := NodeInfo{Version: s.cfg.Version, PID: os.Getpid(), Started: s.started.UTC().Truncate(time.Millisecond)}
 	for _, k := range s.cfg.Kernels {
 		ni.Kernels = append(ni.Kernels, kernelInfo(k, s.started))
+	}
+	if s.cfg.Cluster != nil {
+		ni.Member = s.cfg.Cluster.Placement().Self
 	}
 	return ni
 }

@@ -196,6 +196,7 @@ func (s *Server) snapshot() Snapshot {
 		snap.Modules = append(snap.Modules, s.modules(k)...)
 		snap.Types = append(snap.Types, s.types(k)...)
 	}
+	snap.Cluster = s.clusterInfo(snap.Channels)
 	return snap
 }
 

@@ -7,7 +7,8 @@ import (
 )
 
 // The web view ([U5]): a page at /ui/ that draws the module/channel graph
-// with live rates (from GET /ui/graph.json, buildGraph) and a timeline of
+// with live rates (from GET /ui/graph.json, buildGraph; the cluster's
+// members and the channels that cross them: webcluster.go) and a timeline of
 // recent trace events (from GET /api/v1/trace), refreshed every second by
 // the page itself. Its assets are embedded: nothing is fetched from
 // elsewhere, nothing is built at run time.

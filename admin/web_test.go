@@ -123,7 +123,7 @@ type graph struct {
 	}
 	Edges []struct {
 		Channel, Kernel, From, To string
-		Bridge, Cross             bool
+		Bridge, Cross, Members    bool
 		Emits                     uint64
 		Path                      string
 	}

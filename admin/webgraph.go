@@ -21,7 +21,8 @@ import (
 // its subscribers (the bridge's relay module among them); where it has
 // none, its subscribers are fed by the producers on the other kernels,
 // over an edge that crosses kernels. (The untyped system channels, sys.*,
-// are every kernel's own.)
+// are every kernel's own.) A cluster channel's edges go to and from the
+// nodes of the other members of the node's cluster (webcluster.go).
 
 // webGraph is the body of GET /ui/graph.json.
 type webGraph struct {
@@ -31,6 +32,7 @@ type webGraph struct {
 	Kernels []webKernel `json:"kernels"`
 	Nodes   []*webNode  `json:"nodes"`
 	Edges   []*webEdge  `json:"edges"`
+	Cluster *webCluster `json:"cluster,omitempty"` // the node's cluster membership ([X5], webcluster.go)
 }
 
 // webKernel is a kernel's band and its summary.
@@ -57,11 +59,12 @@ type webKernel struct {
 const (
 	nodeModule = "module"
 	nodeKernel = "kernel" // the kernel itself: source or sink of channels no module produces or consumes
+	// nodeMember (webcluster.go): another member of the node's cluster
 )
 
 // webNode is a module (or a kernel's own node) and its box.
 type webNode struct {
-	ID       string  `json:"id"` // kernel/module ("kernel/" for the kernel's node)
+	ID       string  `json:"id"` // kernel/module ("kernel/" for the kernel's node, "member:addr" for a member's)
 	Kernel   string  `json:"kernel"`
 	Name     string  `json:"name"`
 	Kind     string  `json:"kind"`
@@ -84,8 +87,9 @@ type webEdge struct {
 	Kernel   string  `json:"kernel"` // the kernel whose subscribers it feeds
 	From     string  `json:"from"`
 	To       string  `json:"to"`
-	Bridge   bool    `json:"bridge"` // the channel is declared on several kernels
-	Cross    bool    `json:"cross"`  // the edge crosses kernels
+	Bridge   bool    `json:"bridge"`  // the channel is declared on several kernels
+	Cross    bool    `json:"cross"`   // the edge crosses kernels
+	Members  bool    `json:"members"` // the edge crosses members of the cluster ([X5], webcluster.go)
 	Emits    uint64  `json:"emits"`
 	Rate     float64 `json:"rate"` // emits per second on the producing side
 	Depth    int     `json:"depth"`
@@ -121,6 +125,7 @@ func buildGraph(snap Snapshot) *webGraph {
 	for _, group := range channelGroups(snap.Channels) {
 		g.Edges = append(g.Edges, channelEdges(group, node)...)
 	}
+	g.clusterEdges(snap.Cluster, nodes, node)
 	layer(g.Nodes, g.Edges, nodes)
 	place(g, snap, nodes)
 	route(g, nodes)

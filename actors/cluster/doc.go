@@ -94,6 +94,13 @@
 // (see inbound). Leave stops the senders, the pumps, the ticker and waits for
 // pending resolutions; no goroutine of the package survives it.
 //
+// Member.Placement reports the member's view for the control plane (the
+// admin endpoint's cluster section and web view): its address, the members
+// it sees, and for each channel the member of the consumer grain its stream
+// sends to and, on that member, the members whose streams it receives. It
+// reads only what the senders, the topology subscriber and the pumps publish
+// (atomics, copy-on-write lists) outside the per-task path.
+//
 // Logs go to Config.Logger (zap; none by default). protoactor logs through
 // the ActorSystem's slog logger, which the caller configures (zapslog adapts
 // a zap core).

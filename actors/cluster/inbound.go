@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"slices"
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -17,7 +18,8 @@ import (
 //
 // Everything but slots, kickAt, armed and wake belongs to the member's pump
 // goroutine (pump.go), which steps it. The consumer's handlers (kernel
-// workers) call only done.
+// workers) call only done. Member.Placement loads only pub and, in the
+// streams it lists, from and accepted (atomics the pump stores).
 //
 // Tracking completion. The pump is the only emitter on the delivery channel,
 // a lossless P2P channel whose kernel subscription numbers deliveries 1, 2,
@@ -36,6 +38,7 @@ type inbound struct {
 
 	streams map[string]*inStream
 	list    []*inStream
+	pub     atomic.Pointer[[]*inStream] // a copy of list for Placement; the pump stores one per new stream
 
 	pend    []pendTask // accepted, not yet emitted
 	pendAt  int        // pend[:pendAt] is emitted
@@ -67,6 +70,10 @@ type inStream struct {
 	handled uint64     // every seq up to handled is finished (the ack value)
 	ackSent uint64     // the last ack value sent
 	rewound uint64     // next when the last rewind was asked (one per gap)
+
+	// For Placement (placement.go): the pump stores, anyone loads.
+	from     atomic.Pointer[string] // the producer member's address
+	accepted atomic.Uint64          // tasks accepted from the stream
 }
 
 // pendTask is an accepted task. It holds no pointer (the garbage collector
@@ -122,6 +129,7 @@ func (in *inbound) stream(id string) *inStream {
 		s = &inStream{id: id, idx: int32(len(in.list)), next: 1}
 		in.streams[id] = s
 		in.list = append(in.list, s)
+		in.pub.Store(new(slices.Clone(in.list)))
 	}
 	return s
 }
@@ -141,6 +149,7 @@ func (in *inbound) accept(b *clusterpb.Batch, sender *actor.PID, acks []outAck) 
 	s := in.stream(b.GetStream())
 	if sender != nil {
 		s.sender = sender
+		s.noteFrom(sender.Address)
 	}
 	if a := b.GetAcked(); a >= s.next {
 		s.next, s.handled = a+1, max(s.handled, a)
@@ -190,6 +199,7 @@ func (in *inbound) accept(b *clusterpb.Batch, sender *actor.PID, acks []outAck) 
 		return nil
 	})
 	in.st.received.Add(n - skip)
+	s.accepted.Add(n - skip)
 	s.next = first + n
 	return acks
 }

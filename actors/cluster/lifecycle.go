@@ -41,8 +41,10 @@ func (m *Member) Start(c *cluster.Cluster) error {
 	m.topoSub = m.sys.EventStream.Subscribe(func(ev any) {
 		if t, ok := ev.(*cluster.ClusterTopology); ok {
 			m.toSenders(t)
+			m.noteTopology(t.GetMembers())
 		}
 	})
+	m.seedMembers(c)
 	m.wg.Add(1)
 	go m.ticker()
 	m.log.Info("cluster member started", zap.String("stream", m.stream), zap.Int("channels", len(m.chans)))

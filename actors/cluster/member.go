@@ -44,6 +44,8 @@ type Member struct {
 
 	state atomic.Int32 // memberNew → memberStarted → memberLeaving → memberLeft
 	ctr   counters
+
+	members atomic.Pointer[[]string] // the topology's addresses, sorted; stored by Start and the topology subscriber (placement.go)
 }
 
 const (
@@ -66,6 +68,7 @@ type chanState struct {
 	sender       atomic.Pointer[actor.PID] // the sender actor
 	senderActive atomic.Bool               // the sender actor takes kicks
 	kicked       atomic.Bool               // a kick is on its way to the sender
+	consumer     atomic.Pointer[actor.PID] // the grain activation the sender streams to (nil: none); the sender stores, Placement loads
 	in           *inbound                  // consumer channels only
 	p            *pump                     // consumer channels only
 }

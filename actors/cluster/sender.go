@@ -130,6 +130,7 @@ func (s *sender) onTopology(ctx actor.Context, t *cluster.ClusterTopology) {
 		s.cs.m.log.Info("cluster channel consumer lost", zap.String("channel", s.cs.cfg.Name),
 			zap.String("member", s.pid.Address))
 		s.pid = nil
+		s.cs.consumer.Store(nil)
 		s.o.rewind(0)
 	}
 	s.resolve(ctx)
@@ -170,6 +171,7 @@ func (s *sender) onResolved(ctx actor.Context, r resolved) {
 	if s.pid == nil || !s.pid.Equal(r.pid) {
 		s.o.rewind(0) // the new activation gets everything unacknowledged
 		s.pid = r.pid
+		s.cs.consumer.Store(r.pid)
 		s.cs.m.ctr.rewires.Add(1)
 		s.cs.m.log.Info("cluster channel consumer resolved", zap.String("channel", s.cs.cfg.Name),
 			zap.String("pid", r.pid.String()))

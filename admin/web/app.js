@@ -57,13 +57,23 @@ function drawKernels(g) {
     el("div", { class: "num" }, c,
       `${count(k.completed)} tasks · ${rate(k.rate)} · ${rate(k.err_rate)} errors · ${k.in_flight} in flight`);
   }
+  if (g.cluster) drawCluster(box, g.cluster);
+}
+
+// drawCluster adds the node's cluster membership ([X5]) to the cards.
+function drawCluster(box, cl) {
+  const c = el("div", { class: "kcard cluster", "data-member": cl.self }, box);
+  el("b", {}, c, "cluster member");
+  el("span", {}, c, " " + (cl.self || "(not joined)"));
+  const others = (cl.members || []).filter(m => m !== cl.self);
+  el("div", { class: "num" }, c, `${(cl.members || []).length} members` + (others.length ? `: this one and ${others.join(", ")}` : ""));
 }
 
 // ---- the graph ---------------------------------------------------------------
 
 function arrowDefs(svg) {
   const defs = el("defs", {}, svg);
-  for (const [id, color] of [["arrow", "#5b6b82"], ["arrow-active", "#1a73e8"], ["arrow-bridge", "#e8710a"], ["arrow-cross", "#d93025"]]) {
+  for (const [id, color] of [["arrow", "#5b6b82"], ["arrow-active", "#1a73e8"], ["arrow-bridge", "#e8710a"], ["arrow-cross", "#d93025"], ["arrow-members", "#9334e6"]]) {
     const m = el("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, defs);
     el("path", { d: "M0 0 L10 5 L0 10 z", fill: color }, m);
   }
@@ -73,6 +83,7 @@ function edgeClass(e) {
   let c = "edge";
   if (e.bridge) c += " bridge";
   if (e.cross) c += " cross";
+  if (e.members) c += " members";
   if (e.rate > 0) c += " active";
   if (e.drops > 0) c += " drops";
   return c;
@@ -89,8 +100,9 @@ function drawEdges(svg, edges) {
   const paths = el("g", { class: "edges" }, svg);
   for (const e of edges) {
     const g = el("g", { class: edgeClass(e), "data-channel": e.channel, "data-kernel": e.kernel, "data-from": e.from, "data-to": e.to }, paths);
-    const marker = e.cross ? "arrow-cross" : e.bridge ? "arrow-bridge" : e.rate > 0 ? "arrow-active" : "arrow";
-    el("path", { d: e.path, "marker-end": `url(#${marker})`, "stroke-width": e.rate > 0 && !e.cross ? Math.min(1.4 + Math.log10(1 + e.rate), 5) : null }, g);
+    const marker = e.members ? "arrow-members" : e.cross ? "arrow-cross" : e.bridge ? "arrow-bridge" : e.rate > 0 ? "arrow-active" : "arrow";
+    const styled = e.cross || e.members; // a fixed dashed width: the dashes stay legible
+    el("path", { d: e.path, "marker-end": `url(#${marker})`, "stroke-width": e.rate > 0 && !styled ? Math.min(1.4 + Math.log10(1 + e.rate), 5) : null }, g);
     el("title", {}, g, `${e.channel} (${e.kernel}): ${count(e.emits)} emitted, ${rate(e.rate)}, depth ${e.depth}`);
   }
 }
@@ -105,6 +117,7 @@ function drawLabels(svg, edges) {
 
 function nodeRates(n) {
   if (n.kind === "kernel") return "kernel";
+  if (n.kind === "member") return `cluster member · ${rate(n.rate)}`;
   let s = `${rate(n.rate)} · ${count(n.ok)} ok`;
   if (n.fail > 0) s += ` · ${count(n.fail)} fail`;
   return s;
@@ -116,8 +129,8 @@ function drawNodes(svg, nodes) {
     let c = `node ${n.kind}`;
     if (n.state && n.state !== "running") c += " " + n.state;
     if (n.rate > 0) c += " busy";
-    const g = el("g", { class: c, "data-id": n.id, "data-kernel": n.kernel, "data-module": n.kind === "module" ? n.name : null, transform: `translate(${n.x.toFixed(1)},${n.y.toFixed(1)})` }, layer);
-    el("rect", { width: n.w.toFixed(1), height: n.h.toFixed(1), rx: n.kind === "kernel" ? 20 : 6 }, g);
+    const g = el("g", { class: c, "data-id": n.id, "data-kernel": n.kernel, "data-module": n.kind === "module" ? n.name : null, "data-member": n.kind === "member" ? n.name : null, transform: `translate(${n.x.toFixed(1)},${n.y.toFixed(1)})` }, layer);
+    el("rect", { width: n.w.toFixed(1), height: n.h.toFixed(1), rx: n.kind === "kernel" ? 20 : n.kind === "member" ? 14 : 6 }, g);
     el("text", { class: "name", x: 10, y: 17 }, g, n.name);
     el("text", { class: "rates", x: 10, y: 33 }, g, nodeRates(n));
     el("title", {}, g, `${n.id} ${n.state || ""}`);
