@@ -94,34 +94,38 @@ func BackoffDelay(p RetryPolicy, n int, r uint64) time.Duration {
 	return d
 }
 
-// failWindow keeps the ticks of a type's most recent failures for the rate
-// rule of [F3]. Failures are the slow path, so a mutex is fine.
+// failWindow keeps the ticks of a type's failures within the poison window
+// for the rate rule of [F3], oldest first: its memory is bounded by the
+// failures of one window (at most the policy's limit), not by the limit
+// itself, which may be set very high to all but disable poisoning.
+// Failures are the slow path, so a mutex is fine.
 type failWindow struct {
 	mu    sync.Mutex
-	ticks []uint64 // circular, len = policy failures
-	next  int
-	n     int
+	ticks []uint64 // ticks[head:]: failures within the window, oldest first
+	head  int
 }
 
 // record adds a failure at tick now and reports whether the type now has
-// more than limit-1 failures within window ticks (limit failures in window).
+// limit failures within window ticks.
 func (f *failWindow) record(now uint64, limit int, window uint64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.ticks) != limit {
-		f.ticks, f.next, f.n = make([]uint64, limit), 0, 0
+	for f.head < len(f.ticks) && now-f.ticks[f.head] >= window && now >= f.ticks[f.head] {
+		f.head++ // left the window
 	}
-	f.ticks[f.next] = now
-	f.next = (f.next + 1) % limit
-	if f.n < limit {
-		f.n++
+	if f.head > 0 && f.head >= len(f.ticks)/2 { // compact: amortised O(1) per failure
+		f.ticks = append(f.ticks[:0], f.ticks[f.head:]...)
+		f.head = 0
 	}
-	oldest := f.ticks[f.next%limit]
-	return f.n == limit && now-oldest < window
+	f.ticks = append(f.ticks, now)
+	if n := len(f.ticks) - f.head; n > limit {
+		f.head += n - limit // only the last limit failures matter
+	}
+	return len(f.ticks)-f.head >= limit
 }
 
 func (f *failWindow) reset() {
 	f.mu.Lock()
-	f.n, f.next = 0, 0
+	f.ticks, f.head = f.ticks[:0], 0
 	f.mu.Unlock()
 }
