@@ -5,15 +5,23 @@
  *
  * Handlers whose probe uses more than 32 registers are __noinline__.
  *
- * type  module    name      fn              granularity  shared  regs  attr
- * 960   echo      echo      gmk_echo        scalar       0       28    __forceinline__
- * 990   xform     xform     gmk_xform       warp         0       30    __forceinline__
- * 992   checksum  checksum  gmk_checksum    block        0       30    __forceinline__
- * 994   spin      spin      gmk_spin        scalar       0       28    __forceinline__
- * 996   spin      sink      gmk_sink        scalar       0       8     __forceinline__
- * 997   fault     hang      gmk_fault_hang  scalar       0       8     __forceinline__
- * 998   delay     set       gmk_delay_set   scalar       0       28    __forceinline__
- * 999   delay     due       gmk_delay_due   scalar       0       30    __forceinline__
+ * type  module    name      fn                  granularity  shared  regs  attr
+ * 960   echo      echo      gmk_echo            scalar       0       28    __forceinline__
+ * 962   kv        request   gmk_kv_request      block        0       32    __forceinline__
+ * 964   log       write     gmk_log_write       scalar       0       30    __forceinline__
+ * 965   timer     set       gmk_timer_set       block        0       30    __forceinline__
+ * 966   timer     cancel    gmk_timer_cancel    block        0       18    __forceinline__
+ * 967   timer     fire      gmk_timer_fire      block        0       32    __forceinline__
+ * 969   gate      arrive    gmk_gate_arrive     block        0       24    __forceinline__
+ * 971   reduce    element   gmk_reduce_element  block        0       46    __noinline__
+ * 973   stats     update    gmk_stats_update    block        0       14    __forceinline__
+ * 990   xform     xform     gmk_xform           warp         0       30    __forceinline__
+ * 992   checksum  checksum  gmk_checksum        block        0       30    __forceinline__
+ * 994   spin      spin      gmk_spin            scalar       0       28    __forceinline__
+ * 996   spin      sink      gmk_sink            scalar       0       8     __forceinline__
+ * 997   fault     hang      gmk_fault_hang      scalar       0       8     __forceinline__
+ * 998   delay     set       gmk_delay_set       scalar       0       28    __forceinline__
+ * 999   delay     due       gmk_delay_due       scalar       0       30    __forceinline__
  */
 #ifndef GMK_DISPATCH_CUH
 #define GMK_DISPATCH_CUH
@@ -21,6 +29,14 @@
 #include "gmk_gpu.h"
 
 #define GMK_ATTR_gmk_echo __forceinline__ /* 28 registers */
+#define GMK_ATTR_gmk_kv_request __forceinline__ /* 32 registers */
+#define GMK_ATTR_gmk_log_write __forceinline__ /* 30 registers */
+#define GMK_ATTR_gmk_timer_set __forceinline__ /* 30 registers */
+#define GMK_ATTR_gmk_timer_cancel __forceinline__ /* 18 registers */
+#define GMK_ATTR_gmk_timer_fire __forceinline__ /* 32 registers */
+#define GMK_ATTR_gmk_gate_arrive __forceinline__ /* 24 registers */
+#define GMK_ATTR_gmk_reduce_element __noinline__ /* 46 registers */
+#define GMK_ATTR_gmk_stats_update __forceinline__ /* 14 registers */
 #define GMK_ATTR_gmk_xform __forceinline__ /* 30 registers */
 #define GMK_ATTR_gmk_checksum __forceinline__ /* 30 registers */
 #define GMK_ATTR_gmk_spin __forceinline__ /* 28 registers */
@@ -33,16 +49,30 @@
 #include "modules/delay/delay.cuh"
 #include "modules/echo/echo.cuh"
 #include "modules/fault/fault.cuh"
+#include "modules/gate/gate.cuh"
+#include "modules/kv/kv.cuh"
+#include "modules/log/log.cuh"
+#include "modules/reduce/reduce.cuh"
 #include "modules/spin/spin.cuh"
+#include "modules/stats/stats.cuh"
+#include "modules/timer/timer.cuh"
 #include "modules/xform/xform.cuh"
 
-#define GMK_NUM_HANDLERS 8
+#define GMK_NUM_HANDLERS 16
 #define GMK_MAX_SHARED 0
 
 /* gmk_granularity: GMK_SCALAR, GMK_WARP or GMK_BLOCK; -1 for an unknown type. */
 __device__ __forceinline__ int gmk_granularity(uint32_t type) {
     switch (type) {
     case 960u: return GMK_SCALAR; /* echo.echo */
+    case 962u: return GMK_BLOCK; /* kv.request */
+    case 964u: return GMK_SCALAR; /* log.write */
+    case 965u: return GMK_BLOCK; /* timer.set */
+    case 966u: return GMK_BLOCK; /* timer.cancel */
+    case 967u: return GMK_BLOCK; /* timer.fire */
+    case 969u: return GMK_BLOCK; /* gate.arrive */
+    case 971u: return GMK_BLOCK; /* reduce.element */
+    case 973u: return GMK_BLOCK; /* stats.update */
     case 990u: return GMK_WARP; /* xform.xform */
     case 992u: return GMK_BLOCK; /* checksum.checksum */
     case 994u: return GMK_SCALAR; /* spin.spin */
@@ -58,6 +88,14 @@ __device__ __forceinline__ int gmk_granularity(uint32_t type) {
 __device__ __forceinline__ int gmk_dispatch(uint32_t type, gmk_ctx_t *ctx, gmk_task_t *t) {
     switch (type) {
     case 960u: return gmk_echo(ctx, t);
+    case 962u: return gmk_kv_request(ctx, t);
+    case 964u: return gmk_log_write(ctx, t);
+    case 965u: return gmk_timer_set(ctx, t);
+    case 966u: return gmk_timer_cancel(ctx, t);
+    case 967u: return gmk_timer_fire(ctx, t);
+    case 969u: return gmk_gate_arrive(ctx, t);
+    case 971u: return gmk_reduce_element(ctx, t);
+    case 973u: return gmk_stats_update(ctx, t);
     case 990u: return gmk_xform(ctx, t);
     case 992u: return gmk_checksum(ctx, t);
     case 994u: return gmk_spin(ctx, t);

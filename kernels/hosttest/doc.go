@@ -16,6 +16,13 @@
 // cache key (headers reached only through -I are not, and an edited header
 // would leave a stale, cached test result).
 //
+// The standard GPU modules (kernels/modules/kv, reduce, timer, log, gate,
+// stats) run here too: OpenMods compiles their .cuh as host C++ (ht_mods.cc)
+// against a host build of the handler API — emits captured in order, device
+// time a parameter, payload blocks from a host slab — so a test can feed one
+// task sequence to a Go module on a real kernel and to its GPU twin and
+// compare the outputs (mods_*_test.go).
+//
 // Concurrency: the entry points are safe to call from several goroutines; each
 // call owns its structure and threads, and returns after they have exited.
 // The race detector does not see the C code; these tests are its substitute.

@@ -4,6 +4,7 @@ package hosttest
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../include -O2 -pthread -std=c11 -Wall -Wextra -Werror
+#cgo CXXFLAGS: -I${SRCDIR}/../include -O2 -std=c++17 -Wall -Wextra -Werror
 #cgo LDFLAGS: -pthread
 #include "ht.h"
 */

@@ -39,6 +39,20 @@
 #define GMK_ALLOC_FAIL (-200)
 #define GMK_UNKNOWN_TYPE (-304)
 
+/* Failure codes of the standard modules (kernel/sdk/codes.go), shared by the
+ * CPU and GPU versions of kv, reduce, timer, gate, stats and log: a handler
+ * returns one as its (negative) status, or a reply carries it as its result. */
+#define GMK_CODE_BAD_REQUEST (-1000)
+#define GMK_CODE_NOT_FOUND (-1001)
+#define GMK_CODE_KEY_TOO_LONG (-1002)
+#define GMK_CODE_VAL_TOO_LONG (-1003)
+#define GMK_CODE_FULL (-1004)
+#define GMK_CODE_DUPLICATE (-1005)
+#define GMK_CODE_MISMATCH (-1006)
+
+/* gmk_payload_alloc's failure: no payload block (ALLOC_FAIL). */
+#define GMK_NO_PAYLOAD (~(uint64_t)0)
+
 /* Handler granularities ([G3]). */
 #define GMK_SCALAR 0
 #define GMK_WARP 1
@@ -74,6 +88,85 @@ typedef struct gmk_ctx {
     uint32_t _pad2;
     unsigned char *payload_base; /* device arena: payload references are offsets into it */
 } gmk_ctx_t;
+
+/*
+ * Module state. A module keeps its tables (kv entries, gates, open reductions,
+ * timers, metrics) in globals of its own declared GMK_MODULE_STATE: __device__
+ * variables, zero when the kernel image is loaded, so a module's state is
+ * laid out so that all-zero is its empty state and zero configuration fields
+ * mean the defaults. The host may read or set them by name
+ * (cuModuleGetGlobal) while no worker runs. Helpers of a module are
+ * GMK_MODULE_FN (device functions, inlined into the handler); a long handler
+ * body is GMK_MODULE_SLOW (__noinline__) behind a handler that only calls it,
+ * so the persistent kernel's dispatch switch does not carry its registers
+ * (the worker's register count sets its occupancy, [G4]). On the host
+ * (kernels/hosttest) both are plain C++ so the same module source runs there.
+ *
+ * Handlers of one module may run on several workers at once (tasks a worker
+ * emits go to its own LQ; GRQ buckets are shared), so state that is read and
+ * written together is guarded by a gmk_lock_t: a spin lock whose acquire is a
+ * compare-and-swap with acquire-release order (gmk_cas32: __threadfence on
+ * either side on the device) and whose release is a store-release
+ * (st.release.gpu), so everything written under the lock is visible to the
+ * next holder. The holder never waits for anything else, so a waiter's spin
+ * ends; hold it only around table updates, never across an emit that could
+ * wait.
+ */
+#if defined(__CUDACC__)
+#define GMK_MODULE_STATE __device__
+#define GMK_MODULE_FN static __device__ __forceinline__
+#define GMK_MODULE_SLOW static __device__ __noinline__
+#define GMK_NO_UNROLL _Pragma("unroll 1") /* a byte loop kept rolled: fewer registers */
+#else
+#define GMK_MODULE_STATE
+#define GMK_MODULE_FN static inline
+#define GMK_MODULE_SLOW static
+#define GMK_NO_UNROLL
+#endif
+
+/* What an out-of-line handler body (GMK_MODULE_SLOW) gives back: its status
+ * and the task words it may change for a RETRY (meta1: progress markers;
+ * payload_len: 0 after gmk_payload_keep). The body takes the task by value
+ * and the handler writes these back (gmk_slow_done): a pointer to the task
+ * would force the caller's copy of it into local memory. */
+typedef struct gmk_slow_ret {
+    int32_t status;
+    uint32_t payload_len;
+    uint64_t meta1;
+} gmk_slow_ret_t;
+
+GMK_DEV_INLINE gmk_slow_ret_t gmk_slow_ret(int status, const gmk_task_t *t) {
+    gmk_slow_ret_t r;
+    r.status = status;
+    r.payload_len = t->payload_len;
+    r.meta1 = t->meta1;
+    return r;
+}
+GMK_DEV_INLINE int gmk_slow_done(gmk_slow_ret_t r, gmk_task_t *t) {
+    t->payload_len = r.payload_len;
+    t->meta1 = r.meta1;
+    return r.status;
+}
+
+typedef struct gmk_lock {
+    uint32_t held; /* 0 free, 1 held */
+} gmk_lock_t;
+
+GMK_DEV_INLINE void gmk_lock(gmk_lock_t *l) {
+    while (gmk_cas32(&l->held, 0u, 1u) != 0u)
+        gmk_pause();
+}
+GMK_DEV_INLINE void gmk_unlock(gmk_lock_t *l) { gmk_st_rel32(&l->held, 0u); }
+
+/* gmk_payload_keep: the handler takes the block of its task's payload for
+ * the module's own use beyond the call (reduce's concat elements): payload_len
+ * becomes 0, so the kernel's release of dispatched tasks' blocks passes it by,
+ * and the module frees it later with gmk_payload_free. Returns the block's
+ * offset. A RETRY of the task after a keep carries no payload. */
+GMK_DEV_INLINE uint64_t gmk_payload_keep(gmk_task_t *t) {
+    t->payload_len = 0;
+    return t->payload;
+}
 
 #if defined(__CUDACC__)
 
@@ -117,6 +210,16 @@ __device__ __forceinline__ uint64_t gmk_now(void) {
 __device__ __forceinline__ unsigned char *gmk_payload(gmk_ctx_t *ctx, const gmk_task_t *t) {
     return t->payload_len ? ctx->payload_base + t->payload : (unsigned char *)0;
 }
+
+/* A payload block for an emit of len bytes (at most the kernel's
+ * payload_block): its offset for gmk_task_t.payload, or GMK_NO_PAYLOAD when
+ * the pool is empty or len too large. The block moves with the emit that
+ * carries it (host.tx frees it once copied); a handler that cannot emit it
+ * gives it back with gmk_payload_free. Defined by the kernel
+ * (kernels/src/gmk_kernel.cu). */
+__device__ __forceinline__ uint64_t gmk_payload_alloc(gmk_ctx_t *ctx, uint32_t len);
+/* Give a block back to the pool. */
+__device__ __forceinline__ void gmk_payload_free(gmk_ctx_t *ctx, uint64_t off);
 
 #endif /* __CUDACC__ */
 

@@ -69,6 +69,31 @@ static_assert(sizeof(gmk_wstat_t) == 256, "gpu/cuda/state.go mirrors gmk_wstat_t
 #include "gmk_round.cuh"
 #include "gmk_bridge_dev.cuh"
 
+/* ---- payload blocks for handlers (gmk_gpu.h) -------------------------- */
+
+/* One block from the pool, by the calling thread alone: a claim of one
+ * position of the pool's MPMC ring (its CAS is acq_rel, gmk_dev.h) and the
+ * take, which waits for the cell's store-release. Module handlers that reply
+ * with bytes (kv get, reduce concat) are the callers, one block per reply. */
+__device__ __forceinline__ uint64_t gmk_payload_alloc(gmk_ctx_t *ctx, uint32_t len) {
+    gmk_gpu_state_t *st = ctx->st;
+    if (len == 0 || len > st->payload_block)
+        return GMK_NO_PAYLOAD;
+    gmk_task_t b;
+    if (gmk_mpmc_pop(st->pool, &b, 1) != 1)
+        return GMK_NO_PAYLOAD;
+    return b.payload;
+}
+
+/* Back to the pool: the pool's ring holds every block, so the push always
+ * finds room; its store-release orders the handler's last use of the block
+ * before the next owner's claim. */
+__device__ __forceinline__ void gmk_payload_free(gmk_ctx_t *ctx, uint64_t off) {
+    gmk_task_t b = {};
+    b.payload = off;
+    gmk_mpmc_push(ctx->st->pool, &b, 1);
+}
+
 /* ---- gather ---------------------------------------------------------- */
 
 /* The worker's LQ, else the first non-empty GRQ bucket from a rotating start. */

@@ -1,0 +1,1 @@
+../modules/gate/gate.cuh

@@ -1,0 +1,1 @@
+../modules/kv/kv.cuh

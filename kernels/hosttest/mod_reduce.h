@@ -1,0 +1,1 @@
+../modules/reduce/reduce.cuh

@@ -1,0 +1,1 @@
+../modules/stats/stats.cuh

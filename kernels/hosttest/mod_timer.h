@@ -1,0 +1,1 @@
+../modules/timer/timer.cuh
