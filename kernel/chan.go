@@ -225,7 +225,12 @@ func (k *Kernel) checkTask(t *Task) error {
 	if int(t.Type) >= k.cfg.MaxTypes {
 		return fmt.Errorf("%w: type %d not below %d", ErrUnknownType, t.Type, k.cfg.MaxTypes)
 	}
-	t.Flags &^= task.Snapshotted // the runtime's: a copy of a snapshotted task is a new task
+	if t.Flags&task.Snapshotted != 0 {
+		// The runtime's: a copy of a snapshotted task is a new task. Written
+		// only when set: a narrow store just before the emit's 48-byte copy
+		// of t would stall that copy (no store-to-load forwarding).
+		t.Flags &^= task.Snapshotted
+	}
 	return nil
 }
 

@@ -18,9 +18,14 @@ func (w *worker) dispatch(batch []Task) {
 		w.dispatchSorted(batch) // sortbatch.go
 		return
 	}
+	w.l.StartHandoffs(len(batch))
 	for i := range batch {
 		w.runTask(&batch[i])
+		for t := w.l.TakeHandoff(); t != nil; t = w.l.TakeHandoff() {
+			w.runTask(t) // a delivery its handler made for this worker (Core.Handoff)
+		}
 	}
+	w.l.StartHandoffs(0)
 }
 
 // runTask resolves the handler ([M3]: table by type, or the subscription of a
@@ -39,6 +44,7 @@ func (w *worker) runTask(t *Task) {
 			w.drop(t, task.ChanUnknown)
 			return
 		}
+		sub.Begin(t.Seq)
 		if c.Closed() {
 			w.drop(t, statusChanClosed)
 			return

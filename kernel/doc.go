@@ -11,7 +11,11 @@
 // it moves deliveries of the channel subscriptions it is home to into its local
 // queue, pops a batch from that queue, tops the batch up from the shared ready
 // queue, fires due retry events, runs the handlers, and parks (bounded, 1 ms)
-// when nothing is found. Submit wakes a parked worker.
+// when nothing is found. Submit wakes a parked worker. A lossless P2P delivery
+// that a handler makes for a subscription homed on its own worker, with
+// nothing else of that subscription pending, runs right after the handler
+// (the handoff slot): a co-located pipeline takes each item through its
+// stages depth-first, without a trip through the local queue.
 //
 // Handlers see the kernel through *Ctx: Emit (a follow-on task, kept on the
 // same worker), ChanEmit, Alloc/Free/Bump/Payload/PayloadRetain/

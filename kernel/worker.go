@@ -178,21 +178,37 @@ func (w *worker) drainSubs() {
 				continue
 			}
 		}
-		m := s.Drain(w.drain[:room])
+		if s.Channel().Closed() {
+			w.drainClosed(s, room)
+			continue
+		}
+		// Straight into the LQ's free slots: no copy through a buffer.
+		a, b := w.l.LQ.Free(room)
+		m := s.Drain(a)
+		if m == len(a) && len(b) > 0 {
+			m += s.Drain(b)
+		}
 		if m == 0 {
 			continue
 		}
 		w.wakeWaiters(s.Channel())
-		if s.Channel().Closed() {
-			for i := range w.drain[:m] {
-				w.drop(&w.drain[i], statusChanClosed)
-			}
-			continue
-		}
-		w.k.core.Deliver(w.l, w.drain[:m])
+		w.k.core.DeliverFree(w.l, m)
 		if trace.Enabled && w.k.levels.Enabled(0, trace.ChanDrain) {
-			w.trace(trace.ChanDrain, &w.drain[0], uint64(s.Channel().ID()), uint64(m))
+			w.trace(trace.ChanDrain, &a[0], uint64(s.Channel().ID()), uint64(m))
 		}
+	}
+}
+
+// drainClosed drains up to room deliveries of a closed channel's
+// subscription to sys.dropped ([C9]).
+func (w *worker) drainClosed(s *channel.Sub, room int) {
+	m := s.Drain(w.drain[:room])
+	if m == 0 {
+		return
+	}
+	w.wakeWaiters(s.Channel())
+	for i := range w.drain[:m] {
+		w.drop(&w.drain[i], statusChanClosed)
 	}
 }
 

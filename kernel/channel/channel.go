@@ -411,7 +411,22 @@ func (c *Channel) emitOne(e *Emitter, t *task.Task, s *Sub) (task.Status, int) {
 // stamped in place (t is the emitter's own copy) and pushed to the worker's
 // LQ, which the caller saw with room, through the enqueue core. The home
 // worker owns s.next (see Drain).
+//
+// When every earlier delivery of s has begun (s.begun == s.next) and the
+// worker is dispatching, the delivery goes to the handoff slot instead and
+// runs right after the emitting handler (sched.Core.Handoff): nothing of s
+// waits ahead of it, so FIFO holds.
 func (c *Channel) deliverLocal(e *Emitter, t *task.Task, s *Sub, lossless bool) bool {
+	if lossless && s.numbered && s.begun == s.next {
+		if d := e.Core.Handoff(e.Local, t); d != nil {
+			// Stamped in the slot, after the copy: stamping t first would
+			// stall the copy's wide loads behind the narrow stores.
+			c.stamp(d, 0)
+			s.next++
+			d.Seq = s.next
+			return true
+		}
+	}
 	c.stamp(t, 0)
 	if lossless {
 		t.Seq = s.next + 1

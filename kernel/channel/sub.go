@@ -30,14 +30,32 @@ type Sub struct {
 	// acked is the last channel sequence the subscriber finished (home worker
 	// writes, emitters read under emitMu for replay eviction).
 	acked atomic.Uint32
-	// next numbers deliveries of a lossless P2P channel without replay at drain
-	// time: the queue is FIFO, so drain order is emit order. Home worker only.
-	next uint32
+	// numbered: deliveries are numbered by next (lossless P2P without a
+	// replay buffer, not the error handler). Set at construction.
+	numbered bool
 	// paused stops the home worker from draining the queue (flow control
 	// from outside the workers: a relay whose consumer is slow). The queue
 	// fills, and emitters see the channel's full behaviour.
 	paused atomic.Bool
+
+	// The home worker's fields, a cache line away from those that emitters
+	// on other cores read for every batch: the worker writes them per
+	// drain and per dispatch.
+	_ [cacheLinePad]byte
+	// next numbers deliveries of a lossless P2P channel without replay at drain
+	// time: the queue is FIFO, so drain order is emit order. Home worker only.
+	next uint32
+	// begun is the sequence of the last delivery, in FIFO order, whose
+	// dispatch began (Begin): begun == next means no numbered delivery is
+	// still waiting in the worker's queues, so a new one may run before
+	// them (the handoff fast path of emitOne). Home worker only.
+	begun uint32
+	_     [cacheLinePad - 8]byte
 }
+
+// cacheLinePad keeps independently written fields on separate cache lines
+// (128 bytes covers the adjacent-line prefetcher of x86).
+const cacheLinePad = 128
 
 // SetPaused pauses or resumes draining; any goroutine.
 func (s *Sub) SetPaused(p bool) { s.paused.Store(p) }
@@ -75,13 +93,24 @@ func (s *Sub) Ack(seq uint32) {
 // Drain pops up to len(dst) deliveries in FIFO order. Home worker only.
 func (s *Sub) Drain(dst []task.Task) int {
 	n := s.q.PopBatch(dst)
-	if s.ch.spec.Guarantee == Lossless && !s.ch.lockedPath() && s.index != ErrorSub {
+	if s.numbered {
+		next := s.next
 		for i := range dst[:n] {
-			s.next++
-			dst[i].Seq = s.next
+			next++
+			dst[i].Seq = next
 		}
+		s.next = next
 	}
 	return n
+}
+
+// Begin records that the dispatch of delivery seq begins. Home worker only.
+// Only the delivery next in FIFO order advances begun, so a retried or
+// replayed one never makes later deliveries look dispatched.
+func (s *Sub) Begin(seq uint32) {
+	if seq == s.begun+1 {
+		s.begun = seq
+	}
 }
 
 // Subscribe adds a subscriber whose deliveries run handler on worker home
@@ -133,7 +162,8 @@ func (c *Channel) SetErrorHandler(home int, handler int32) (*Sub, error) {
 }
 
 func (c *Channel) newSub(index, home int, handler int32) *Sub {
-	return &Sub{ch: c, index: index, Home: home, Handler: handler, q: newRing(c.cap)}
+	return &Sub{ch: c, index: index, Home: home, Handler: handler, q: newRing(c.cap),
+		numbered: c.spec.Guarantee == Lossless && !c.lockedPath() && index != ErrorSub}
 }
 
 // DeliverError hands a failed delivery to the channel's error handler with its

@@ -67,6 +67,15 @@ type Local struct {
 	stride uint32
 	rc     Cursor
 	gc     GCursor
+
+	// The handoff slot (see Handoff): slot[put] holds one delivery when full
+	// is set, while the other slot may hold the one running; hops is how
+	// many handoffs the running dispatch may still make (0 outside a
+	// dispatch). Owner only, like the LQ.
+	slot [2]task.Task
+	put  int
+	full bool
+	hops int
 }
 
 // NewCore builds the core and one Local per worker.
@@ -186,15 +195,26 @@ func (c *Core) Yield(l *Local, t *task.Task) bool {
 	return true
 }
 
-// Deliver moves channel deliveries drained by their home worker into its LQ.
-// The caller drains at most LQ.Room() tasks, so the pushes cannot fail; the
-// reserve is the safety net.
-func (c *Core) Deliver(l *Local, ts []task.Task) {
-	for i := range ts {
-		if !l.LQ.Push(&ts[i]) {
-			l.LQ.PushReserve(&ts[i])
+// DeliverFree makes the first m slots of l.LQ.Free, which the caller
+// filled with channel deliveries drained by their home worker, part of the
+// LQ, and counts them per tenant (one counter update per run of equal
+// tenants).
+func (c *Core) DeliverFree(l *Local, m int) {
+	a, b := l.LQ.Free(m)
+	c.countRuns(l, a)
+	c.countRuns(l, b)
+	l.LQ.Commit(m)
+}
+
+func (c *Core) countRuns(l *Local, ts []task.Task) {
+	for i := 0; i < len(ts); {
+		ten := ts[i].Tenant
+		j := i + 1
+		for j < len(ts) && ts[j].Tenant == ten {
+			j++
 		}
-		l.Shard.Add(c.enqBase+int(ts[i].Tenant), 1)
+		l.Shard.Add(c.enqBase+int(ten), uint64(j-i))
+		i = j
 	}
 }
 
@@ -206,6 +226,45 @@ func (c *Core) DeliverLocal(l *Local, t *task.Task) bool {
 	}
 	l.Shard.Add(c.enqBase+int(t.Tenant), 1)
 	return true
+}
+
+// Handoff is the run-next path of a channel delivery made on its home worker
+// during a dispatch ([C4] fast path, DESIGN.md: keep follow-on work on the
+// worker that made it): t goes to l's one-task handoff slot, which the
+// dispatch loop empties right after the running handler returns (TakeHandoff),
+// so a co-located pipeline runs each item through its stages depth-first,
+// without a trip through the LQ. The caller guarantees that nothing else is
+// pending for t's subscription, so running t before the rest of the batch
+// keeps the subscription's FIFO order. False when the slot is taken or the
+// dispatch used up its hops (StartHandoffs); the caller then uses the LQ.
+// It returns the slot's copy of t, which the caller may still stamp, or nil.
+func (c *Core) Handoff(l *Local, t *task.Task) *task.Task {
+	if l.full || l.hops <= 0 {
+		return nil
+	}
+	d := &l.slot[l.put]
+	*d, l.full = *t, true
+	l.hops--
+	l.Shard.Add(c.enqBase+int(t.Tenant), 1)
+	return d
+}
+
+// StartHandoffs allows the next n Handoffs on l (a dispatch of n tasks
+// allows n, so a chain that keeps emitting to itself still returns to the
+// worker loop); 0 ends them. Owner only.
+func (l *Local) StartHandoffs(n int) { l.hops = n }
+
+// TakeHandoff returns the delivery in the handoff slot, or nil. It stays
+// valid until the next TakeHandoff (the slots alternate, so the handler
+// running it may hand off the next one). Owner only.
+func (l *Local) TakeHandoff() *task.Task {
+	if !l.full {
+		return nil
+	}
+	t := &l.slot[l.put]
+	l.put ^= 1
+	l.full = false
+	return t
 }
 
 // PopShared gathers a batch for worker l from the yield-overflow queue first,

@@ -286,22 +286,41 @@ func idsOf(ts []task.Task) []uint64 {
 	return out
 }
 
-// [S1] [S4] Deliver moves drained channel deliveries into the LQ, in order,
-// using the reserve as the safety net, and counts each.
-func TestS4_DeliverIntoLQ(t *testing.T) {
+// [S1] [S4] A drain straight into the LQ: Free offers the slots below the
+// watermark as two slices when they wrap, DeliverFree appends what was
+// filled, in order, and counts it per tenant; nothing past the watermark is
+// offered.
+func TestS4_DeliverFreeIntoLQ(t *testing.T) {
 	f := newCoreFixture(PolicyRQ)
 	l := f.ls[1]
-	ts := make([]task.Task, l.LQ.Cap())
-	for i := range ts {
-		ts[i] = coreTask(2, 3, uint64(i))
+	for i := range 5 { // move head and tail to 5, so that the free space wraps
+		x := coreTask(0, 0, uint64(i))
+		l.LQ.Push(&x)
 	}
-	f.c.Deliver(l, ts)
-	out := make([]task.Task, len(ts))
-	if n := l.LQ.PopBatch(out); n != len(ts) || !slices.Equal(idsOf(out), idsOf(ts)) {
-		t.Errorf("LQ holds %v, want the deliveries in order", idsOf(out[:n]))
+	l.LQ.PopBatch(make([]task.Task, 5))
+	a, b := l.LQ.Free(100)
+	if len(a) != 3 || len(b) != l.LQ.Water()-3 {
+		t.Fatalf("free %d+%d, want 3+%d", len(a), len(b), l.LQ.Water()-3)
 	}
-	if f.enq(3) != uint64(len(ts)) {
-		t.Errorf("enqueues %d, want %d", f.enq(3), len(ts))
+	ids := []uint64{10, 11, 12, 13, 14}
+	for i, id := range ids {
+		x := coreTask(0, 3, id)
+		if i == 4 {
+			x.Tenant = 2
+		}
+		if i < len(a) {
+			a[i] = x
+		} else {
+			b[i-len(a)] = x
+		}
+	}
+	f.c.DeliverFree(l, len(ids))
+	out := make([]task.Task, l.LQ.Cap())
+	if n := l.LQ.PopBatch(out); !slices.Equal(idsOf(out[:n]), ids) {
+		t.Errorf("LQ holds %v, want %v", idsOf(out[:n]), ids)
+	}
+	if f.enq(3) != 4 || f.enq(2) != 1 {
+		t.Errorf("enqueues %d (tenant 3) and %d (tenant 2), want 4 and 1", f.enq(3), f.enq(2))
 	}
 }
 
@@ -341,7 +360,10 @@ func TestS3_ClockOnlyForGRQ(t *testing.T) {
 			f.c.Emit(l, &tk) // spills to the shared queue
 		}
 		f.c.Yield(l, &tk)
-		f.c.Deliver(f.ls[1], []task.Task{coreTask(0, 0, 5)})
+		if a, _ := f.ls[1].LQ.Free(1); len(a) == 1 {
+			a[0] = coreTask(0, 0, 5)
+			f.c.DeliverFree(f.ls[1], 1)
+		}
 		buf := make([]task.Task, 8)
 		for f.c.PopShared(l, buf) > 0 {
 		}
@@ -359,5 +381,43 @@ func TestS3_ClockOnlyForGRQ(t *testing.T) {
 	}
 	if grq.c.Policy() != PolicyGRQ {
 		t.Error("Policy() is not GRQ")
+	}
+}
+
+// [C4] [S1] Handoff fills the one-task slot only while a dispatch allows it
+// (StartHandoffs) and the slot is free, counts the enqueue, and returns the
+// slot's copy; TakeHandoff returns it, and the slots alternate so the
+// running handoff stays valid while its handler hands off the next one.
+// After the allowed number of hops, or outside a dispatch, Handoff refuses.
+func TestC4_HandoffSlot(t *testing.T) {
+	f := newCoreFixture(PolicyRQ)
+	l := f.ls[0]
+	a, b, c := coreTask(0, 1, 1), coreTask(0, 1, 2), coreTask(0, 1, 3)
+	if f.c.Handoff(l, &a) != nil {
+		t.Fatal("handoff outside a dispatch")
+	}
+	l.StartHandoffs(2)
+	if d := f.c.Handoff(l, &a); d == nil || d.Meta0 != 1 {
+		t.Fatalf("first handoff: %v", d)
+	}
+	if f.c.Handoff(l, &b) != nil {
+		t.Fatal("second handoff into a full slot")
+	}
+	run := l.TakeHandoff()
+	if run == nil || run.Meta0 != 1 || l.TakeHandoff() != nil {
+		t.Fatalf("take: %v", run)
+	}
+	if f.c.Handoff(l, &b) == nil || run.Meta0 != 1 {
+		t.Fatalf("the handoff made while running %v overwrote it", run)
+	}
+	if next := l.TakeHandoff(); next == nil || next.Meta0 != 2 {
+		t.Fatalf("take: %v", next)
+	}
+	if f.c.Handoff(l, &c) != nil {
+		t.Fatal("a third handoff with two hops allowed")
+	}
+	l.StartHandoffs(0)
+	if f.enq(1) != 2 || l.LQ.Len() != 0 {
+		t.Errorf("enqueues %d, LQ %d; want 2 and 0", f.enq(1), l.LQ.Len())
 	}
 }

@@ -6,7 +6,8 @@
 //   - GRQ: the type-bucketed ready queue of the GPU policy, selectable on the
 //     CPU; homogeneous batches, bucket rotation and an aging scan every 64 pops
 //     ([S3]).
-//   - LQ: a worker's local queue with its 25 % yield reserve ([S4]). Only its
+//   - LQ: a worker's local queue with its 25 % yield reserve ([S4]), and the
+//     one-task handoff slot a dispatch empties after each handler. Only its
 //     owner worker touches it, so it needs no atomics.
 //   - EVQ: a bounded min-heap of timed events (retries, timers), owned by one
 //     worker ([S5]).

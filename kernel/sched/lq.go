@@ -68,6 +68,25 @@ func (q *LQ) PushReserve(t *task.Task) bool {
 	return true
 }
 
+// Free returns the first n free slots below the watermark (fewer when
+// Room is smaller), as at most two slices because the space may wrap: a
+// and then b. The caller fills a prefix of a, then of b, and makes it part
+// of the queue with Commit; nothing else may push in between. It lets a
+// worker drain a subscription straight into its LQ, with no copy through a
+// buffer.
+func (q *LQ) Free(n int) (a, b []task.Task) {
+	n = min(n, q.Room())
+	start := int(q.tail & q.mask)
+	end := start + n
+	if end <= len(q.buf) {
+		return q.buf[start:end], nil
+	}
+	return q.buf[start:], q.buf[:end-len(q.buf)]
+}
+
+// Commit appends the first m slots that Free returned to the queue.
+func (q *LQ) Commit(m int) { q.tail += uint64(m) }
+
 // PopBatch moves up to len(dst) tasks, oldest first, into dst.
 func (q *LQ) PopBatch(dst []task.Task) int {
 	n := q.Len()

@@ -1,0 +1,69 @@
+package kernel
+
+import (
+	"context"
+	"testing"
+)
+
+// TestC4_HandoffKeepsFIFO: a co-located chain split → relay → sink on
+// lossless P2P channels, where split emits 1, 2 or 3 tasks per delivery, so
+// that the handoff slot (run next on the emitting worker) and the LQ both
+// carry deliveries of one subscription, and the dispatch runs out of hops
+// mid-batch. Each stage still sees its channel in emit order with sequences
+// 1, 2, 3 … ([C4] per-channel FIFO), and every task completes once.
+func TestC4_HandoffKeepsFIFO(t *testing.T) {
+	const n = 400 * 48
+	var split, mid, out ChanID
+	var count uint64 // split's emit counter (split's home worker only)
+	var midOrder, outOrder spOrder
+	splitMod := Module{Name: "split",
+		Handlers: []Handler{{Type: 1, Fn: func(c *Ctx) Status {
+			for range 1 + c.Task().Meta0%3 {
+				if c.ChanEmit(mid, Task{Type: 2, Meta0: count}) != nil {
+					t.Error("emit on h.mid refused")
+				}
+				count++
+			}
+			return OK
+		}}},
+		Channels: []ChanDecl{{Name: "h.in", Dir: Consume, Type: 1, Guarantee: Lossless},
+			{Name: "h.mid", Dir: Produce, Type: 2, Guarantee: Lossless, Slots: 1 << 16}},
+	}
+	relay := Module{Name: "relay",
+		Handlers: []Handler{{Type: 2, Fn: func(c *Ctx) Status {
+			midOrder.see(c.Task())
+			x := *c.Task()
+			x.Type = 3
+			if c.ChanEmit(out, x) != nil {
+				t.Error("emit on h.out refused")
+			}
+			return OK
+		}}},
+		Channels: []ChanDecl{{Name: "h.mid", Dir: Consume, Type: 2, Guarantee: Lossless, Slots: 1 << 16},
+			{Name: "h.out", Dir: Produce, Type: 3, Guarantee: Lossless, Slots: 1 << 16}},
+	}
+	sink := spCons("sink", ChanDecl{Name: "h.out", Type: 3, Guarantee: Lossless, Slots: 1 << 16},
+		func(c *Ctx) Status { outOrder.see(c.Task()); return OK })
+	k := spBoot(t, spCfg(), splitMod, relay, sink)
+	split, mid, out = spChan(t, k, "h.in"), spChan(t, k, "h.mid"), spChan(t, k, "h.out")
+	var batch [48]Task
+	for i := 0; i < n; i += len(batch) {
+		for j := range batch {
+			batch[j] = Task{Type: 1, Meta0: uint64(i + j)}
+		}
+		if err := k.ChanEmitAll(context.Background(), split, batch[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := haltOK(t, k)
+	checkIdentity(t, r)
+	total := uint64(0)
+	for i := range uint64(n) {
+		total += 1 + i%3
+	}
+	midOrder.check(t, "relay (h.mid)", total)
+	outOrder.check(t, "sink (h.out)", total)
+	if want := n + 2*total; r.Stats.Completed != want {
+		t.Errorf("completed %d, want %d", r.Stats.Completed, want)
+	}
+}
