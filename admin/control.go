@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -198,18 +199,8 @@ func (s *Server) kvStores(r *http.Request) (any, error) {
 			out = append(out, KVStore{Kernel: k.K.ID(), Store: n, Keys: st.Len()})
 		}
 	}
-	slices.SortFunc(out, func(a, b KVStore) int { return compareStr(a.Kernel+"/"+a.Store, b.Kernel+"/"+b.Store) })
+	slices.SortFunc(out, func(a, b KVStore) int { return cmp.Compare(a.Kernel+"/"+a.Store, b.Kernel+"/"+b.Store) })
 	return out, nil
-}
-
-func compareStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func (s *Server) putKV(r *http.Request) (any, error) {

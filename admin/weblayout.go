@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -143,22 +144,12 @@ func orderColumn(col []*webNode, preds map[*webNode][]*webNode, all []*webNode) 
 	}
 	index := func(n *webNode) int { return slices.Index(all, n) }
 	slices.SortStableFunc(col, func(a, b *webNode) int {
-		if c := cmpFloat(key(a), key(b)); c != 0 {
+		if c := cmp.Compare(key(a), key(b)); c != 0 {
 			return c
 		}
 		return index(a) - index(b)
 	})
 	return col
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // skipping reports whether an edge from a to b, in one kernel, skips

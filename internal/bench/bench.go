@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sync"
@@ -115,13 +116,7 @@ func compareOrdered(known []string, a, b string) int {
 	if ia != ib {
 		return ia - ib
 	}
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a, b)
 }
 
 func rank(known []string, name string) int {
