@@ -44,7 +44,9 @@ func (w *worker) runTask(t *Task) {
 			w.drop(t, task.ChanUnknown)
 			return
 		}
-		sub.Begin(t.Seq)
+		if sub.Home == w.id { // a retried delivery may run elsewhere (deferred decisions); only its home tracks begun
+			sub.Begin(t.Seq)
+		}
 		if c.Closed() {
 			w.drop(t, statusChanClosed)
 			return
