@@ -40,7 +40,7 @@ func TestU4_SandboxCapturesEmitsTracesAllocs(t *testing.T) {
 	r := s.Halt()
 	// Two handler calls per task: echo's and the capture's (no records when
 	// the gmk_notrace build strips tracing).
-	if trace.Enabled && r.Count(trace.TaskStart) != 2*n || r.Count(trace.TaskEnd) != 2*n {
+	if trace.Enabled && (r.Count(trace.TaskStart) != 2*n || r.Count(trace.TaskEnd) != 2*n) {
 		t.Fatalf("trace: %d TASK_START, %d TASK_END, want %d each", r.Count(trace.TaskStart), r.Count(trace.TaskEnd), 2*n)
 	}
 	if r.Alloc.Block.Allocs != n || r.Alloc.Block.Frees != n || r.LivePayloads != 0 {
