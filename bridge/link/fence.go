@@ -64,11 +64,11 @@ func fenceOf(e, peer *Endpoint, outs, ins []*outLane) kernel.Fence {
 			}
 		}
 	}
-	flushed := make([]uint64, len(outs)) // boxed at the last flush request (Mark runs on the lane's runner only)
+	flushed := make([]uint64, len(outs)) // detBoxed at the last flush request (Mark runs on the lane's runner only)
 	f.Mark = func(done, tick uint64) {
 		sent := make([]uint64, len(outs))
 		for i, l := range outs {
-			sent[i] = l.boxed.Load()
+			sent[i] = l.detBoxed
 			if sent[i] == flushed[i] {
 				continue // nothing new on this lane: no sender to wake
 			}

@@ -65,11 +65,15 @@ type outLane struct {
 	// (and Stop's sweep); abandoned by the sweeps; pauses under mu; the
 	// rest by the sender.
 	taken, dropped, abandoned, pauses atomic.Uint64
-	boxed                             atomic.Uint64 // deliveries the relay put in the outbox: a tick fence's send count (fence.go)
 	// flushReq asks the sender to publish what it staged as soon as the
 	// outbox is empty, without waiting out the batch interval: set by a
 	// tick fence's mark when the tick's deliveries are all in the outbox.
-	flushReq                          atomic.Bool
+	flushReq atomic.Bool
+	// detBoxed counts the deterministic deliveries the relay put in the
+	// outbox: a tick fence's send count (fence.go). Deterministic
+	// deliveries run on the lane (worker 0), as does the fence's Mark that
+	// reads it, so it is a plain field and plain deliveries do not touch it.
+	detBoxed                          uint64
 	acked, lapsed, discarded, reconns atomic.Uint64
 	wLen, wPopped                     atomic.Uint64 // the window's length and this epoch's acknowledged count
 }
@@ -173,7 +177,9 @@ func (e *Endpoint) relay(c *kernel.Ctx) kernel.Status {
 		return kernel.OK
 	}
 	if l.box.Push(&x) || l.pushSlow(c, &x) {
-		l.boxed.Add(1)
+		if t.Flags&task.Deterministic != 0 {
+			l.detBoxed++
+		}
 	}
 	if (l.box.Len() >= l.pauseAt || l.bytes.Load() >= l.pauseB) && !l.pflag.Load() {
 		l.pause(t.Subscriber())
