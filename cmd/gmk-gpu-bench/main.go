@@ -6,7 +6,7 @@
 //	gpu launch-baseline <async|sync> <launches/s> us_per_launch=<x>
 //	gpu persistent spin <tasks/s> workers=<n> tasks=<n> vs_launch=<x>
 //	gpu bridge-rtt inline p50_us=<x> p99_us=<x> n=<n>
-//	gpu bridge cuda batch=<n> <inline|4k> <tasks/s> gb_per_s=<x> transfers_per_task=<x>
+//	gpu bridge cuda batch=<n> <inline|4k|16k> <tasks/s> gb_per_s=<x> transfers_per_task=<x>
 //
 // The baseline is one kernel launch per task (cuLaunchKernel from C, one
 // block of 32 threads doing what one task does); the persistent kernel runs
@@ -52,7 +52,7 @@ func main() {
 	hops := flag.Int("hops", 2000, "tasks per spin chain - 1")
 	launches := flag.Int("launches", 200000, "launches for the baseline")
 	rtts := flag.Int("rtt", 20000, "bridge round trips")
-	bridgeN := flag.Int("bridge-n", 2000000, "inline tasks per bridge throughput run (4 KiB runs use a quarter)")
+	bridgeN := flag.Int("bridge-n", 2000000, "inline tasks per bridge throughput run (payload runs use n / KiB of payload)")
 	only := flag.String("only", "", "run one part: launch, spin, rtt, bridge")
 	rxMode := flag.String("rx", "mapped", "host.rx mode: mapped (device polls pinned host memory) or dma (copy engine)")
 	flag.Parse()
@@ -90,14 +90,19 @@ func main() {
 		spin(k, *per, *hops, perLaunch)
 	}
 	if *only == "" || *only == "rtt" {
+		before, err := k.Stats()
+		check(err)
 		rtt(k, *rtts)
+		after, err := k.Stats()
+		check(err)
+		perBatch("rtt", before[0], after[0])
 	}
 	if *only == "" || *only == "bridge" {
-		for _, size := range []int{0, 4096} {
+		for _, size := range []int{0, 4096, 16384} {
 			for _, batch := range []int{1, 64, 256} {
 				n := *bridgeN
 				if size > 0 {
-					n /= 4
+					n /= size / 1024
 				}
 				if batch == 1 {
 					n /= 8
@@ -260,9 +265,23 @@ func bridgeRun(k *cuda.Kernel, batch, size, n int) {
 	tasks, transfers := after.Tasks-before.Tasks, after.Transfers-before.Transfers
 	kind := "inline"
 	if size > 0 {
-		kind = "4k"
+		kind = fmt.Sprintf("%dk", size>>10)
 	}
 	rate := float64(tasks) / d.Seconds()
 	fmt.Printf("gpu bridge cuda-%s batch=%d %s %.0f gb_per_s=%.2f transfers_per_task=%.4f\n",
 		mode, batch, kind, rate, rate*float64(size)/1e9, float64(transfers)/float64(tasks))
+}
+
+// perBatch prints worker 0's device time per batch between two samples, by
+// phase: where a part's time goes on the device.
+func perBatch(part string, b, a cuda.WorkerStats) {
+	n := float64(a.Batches - b.Batches)
+	if n == 0 {
+		return
+	}
+	us := func(x, y uint64) float64 { return float64(y-x) / n / 1e3 }
+	fmt.Printf("# %s worker 0 per batch (%.0f batches, %.1f rounds each) us: gather=%.2f poll=%.2f slots=%.2f blocks=%.2f copy=%.2f release=%.2f dispatch=%.2f flush=%.2f (tx stage=%.2f publish=%.2f bell=%.2f) egress=%.2f\n",
+		part, n, (float64(a.Idle-b.Idle)+n)/n, us(b.NsGather, a.NsGather), us(b.NsRxPoll, a.NsRxPoll), us(b.NsRxSlots, a.NsRxSlots),
+		us(b.NsRxBlocks, a.NsRxBlocks), us(b.NsRxCopy, a.NsRxCopy), us(b.NsRxRelease, a.NsRxRelease),
+		us(b.NsDispatch, a.NsDispatch), us(b.NsFlush, a.NsFlush), us(b.NsTxStage, a.NsTxStage), us(b.NsTxPublish, a.NsTxPublish), us(b.NsTxBell, a.NsTxBell), us(b.NsEgress, a.NsEgress))
 }

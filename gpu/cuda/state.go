@@ -10,7 +10,7 @@ type gpuState struct {
 	traceMask, traceSample, payloadBlock, npayload uint32
 	ctl, heartbeat, rx, rxHost, tx                 uint64
 	lq, grq, egress, stats, trace, tracePos        uint64
-	arena, pool, evq                               uint64
+	arena, pool, evq, ack                          uint64
 }
 
 // WorkerStats mirrors gmk_wstat_t: one worker's counters.
@@ -37,13 +37,16 @@ type WorkerStats struct {
 	NsRxCopy    uint64 // copying payloads
 	NsRxRelease uint64 // releasing the slots
 	EvqFired    uint64 // tasks taken from the EVQ when due
-	_           [10]uint64
+	NsTxPublish uint64 // worker 0, host.tx: the ring's stores, tail last (release)
+	NsTxBell    uint64 // looking for a sleeping consumer
+	NsTxStage   uint64 // slots and payloads, before the publication
+	_           [7]uint64
 }
 
 // Sizes of the C structures the host lays out (kernels/src/gmk_state.h,
 // kernels/include/gmk_mpmc.h); state_test.go pins them.
 const (
-	stateSize     = int(unsafe.Sizeof(gpuState{}))    // 136
+	stateSize     = int(unsafe.Sizeof(gpuState{}))    // 152
 	wstatSize     = int(unsafe.Sizeof(WorkerStats{})) // 256
 	mpmcSize      = 384                               // gmk_mpmc_t: three 128-byte lines
 	cellSize      = 64                                // gmk_mpmc_cell_t

@@ -12,15 +12,16 @@
 /* Release the host.rx slots taken so far (lead thread). A system-scope
  * release waits until every earlier write of the block is visible to the host
  * — measured at 10-30 µs per release on an H100 — so it is paid once per
- * eighth of the ring (or of the staging area), and whenever the worker has
- * caught up with the producer (force, or nothing left): a producer never
- * waits for slots the device has finished with for longer than one poll. */
+ * eighth of the ring (or of the staging area), and with force: when the
+ * worker has caught up with the producer, after the round that ran the tasks
+ * (so a reply's way back does not wait behind it), and when a poll finds
+ * nothing: a producer never waits for slots the device has finished with for
+ * longer than one round. */
 __device__ void gmk_rx_release(gmk_gpu_state_t *st, gmk_round &r, bool force) {
     const uint64_t pending = r.rx_head - r.rx_rel;
     if (pending == 0)
         return;
-    const bool caught_up = r.rx_head == r.rx_tail_cache;
-    if (!force && !caught_up && pending < (r.rxg.mask + 1) / 8 &&
+    if (!force && pending < (r.rxg.mask + 1) / 8 &&
         r.rx_stage_head - r.rx_rel_stage < r.rxg.ssize / 8)
         return;
     gmk_bridge_ring_t *rh = st->rx_host;
@@ -141,9 +142,13 @@ __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t
         r.pre[k] = c;
     }
     __syncthreads();
-    unsigned char *arena = st->arena;
-    gmk_copy_flat(r.pre, k, r.plen, [&](uint32_t i) { return arena + r.batch[i].payload; },
-                  [&](uint32_t i) { return r.src[i]; });
+    if ((uint64_t)r.pre[k] * 16 >= GMK_COPY_MIN_BYTES) { /* bulk: spread over the idle workers */
+        gmk_copy_spread(st, r, k);
+    } else {
+        unsigned char *arena = st->arena;
+        gmk_copy_flat(r.pre, k, r.plen, [&](uint32_t i) { return arena + r.batch[i].payload; },
+                      [&](uint32_t i) { return r.src[i]; });
+    }
     __syncthreads();
     uint64_t t4 = threadIdx.x == 0 ? gmk_now() : 0;
     if (threadIdx.x == 0) {
@@ -176,10 +181,28 @@ __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t
 
 /* ---- host.tx ---------------------------------------------------------- */
 
+/* Whether host.tx's consumer sleeps, as loaded by the last publication: the
+ * lead issues the load and acts on it in the next round (gmk_tx_bell), so the
+ * PCIe round trip (1.5 µs measured) overlaps the round instead of stalling
+ * worker 0 — a hardware load only waits where its value is used. */
+struct gmk_bell {
+    uint32_t waiting;
+    bool pending;
+};
+
+/* Wake host.tx's consumer if the last publication found it asleep (lead). */
+__device__ __forceinline__ void gmk_tx_bell(gmk_gpu_state_t *st, gmk_bell &b) {
+    if (b.pending && b.waiting)
+        gmk_sys_bump(&st->tx->cons_bell);
+    b.pending = false;
+}
+
 /* Stage r.out[r.host[0..m)] onto host.tx (worker 0 only) and publish them.
  * Returns how many fit; the rest stay for the caller. */
-__device__ uint32_t gmk_stage_tx(gmk_gpu_state_t *st, gmk_round &r, uint32_t m, gmk_wstat_t *ws) {
+__device__ __forceinline__ uint32_t gmk_stage_tx(gmk_gpu_state_t *st, gmk_round &r, uint32_t m, gmk_wstat_t *ws,
+                                                 gmk_bell &bell) {
     gmk_bridge_ring_t *tx = st->tx;
+    uint64_t ts = threadIdx.x == 0 ? gmk_now() : 0;
     if (threadIdx.x == 0) {
         const uint64_t cap = r.txg.mask + 1, size = r.txg.ssize;
         uint32_t k = 0;
@@ -237,14 +260,23 @@ __device__ uint32_t gmk_stage_tx(gmk_gpu_state_t *st, gmk_round &r, uint32_t m, 
     }
     gmk_pool_flush(st, r);
     if (threadIdx.x == 0 && k > 0) {
+        uint64_t t0 = gmk_now();
         r.tx_tail += k;
         r.tx_seq += k;
         gmk_sys_st_rlx64(&tx->stage_tail, r.tx_stage_tail);
         gmk_sys_st_rlx64(&tx->prod_seq, r.tx_seq);
         gmk_sys_st_rlx64(&tx->transfers, ++r.tx_transfers);
-        gmk_sys_st_rel64(&tx->tail, r.tx_tail); /* P1: the block's slot and staging writes come first */
-        if (gmk_sys_ld_rlx32(&tx->cons_waiting))
-            gmk_sys_bump(&tx->cons_bell);
+        /* P1: the block's slot and staging writes come first. Measured: with
+         * a relaxed store here the host sees the tail before the slots (a
+         * sequence gap within the first 2,000 round trips on an H200). */
+        gmk_sys_st_rel64(&tx->tail, r.tx_tail);
+        uint64_t t1 = gmk_now();
+        gmk_tx_bell(st, bell); /* an earlier publication's answer */
+        bell.waiting = gmk_sys_ld_rlx32(&tx->cons_waiting);
+        bell.pending = true;
+        ws->ns_tx_stage += t0 - ts;
+        ws->ns_tx_publish += t1 - t0;
+        ws->ns_tx_bell += gmk_now() - t1;
         ws->bridge_out += k;
     }
     __syncthreads();
@@ -252,7 +284,7 @@ __device__ uint32_t gmk_stage_tx(gmk_gpu_state_t *st, gmk_round &r, uint32_t m, 
 }
 
 /* Worker 0: move up to batch tasks from the egress ring onto host.tx. */
-__device__ void gmk_drain_egress(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t *ws) {
+__device__ void gmk_drain_egress(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t *ws, gmk_bell &bell) {
     if (threadIdx.x == 0) {
         /* Claim no more than host.tx has slots for, so what is claimed is
          * staged now and the egress order holds (only a full staging area can
@@ -279,7 +311,7 @@ __device__ void gmk_drain_egress(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t 
         r.host[i] = (uint16_t)i;
     }
     __syncthreads();
-    uint32_t put = gmk_stage_tx(st, r, n, ws);
+    uint32_t put = gmk_stage_tx(st, r, n, ws, bell);
     if (put < n) /* host.tx full: back to the egress ring (order among them kept) */
         gmk_push_q(st->egress, r, r.host + put, n - put);
 }

@@ -134,6 +134,7 @@ struct gmk_round {
     /* Lead-owned bridge cursors (mirrors of gmk_bridge_cons_t / _prod_t). */
     uint64_t rx_head, rx_tail_cache, rx_seq, rx_stage_head, rx_releases;
     uint64_t rx_rel, rx_rel_stage; /* head and stage_head as last released */
+    uint64_t acked;                /* host.rx tasks done with (gmk_gpu_state_t.ack) */
     uint64_t tx_tail, tx_head_cache, tx_stage_tail, tx_stage_head_cache, tx_seq, tx_transfers;
 };
 

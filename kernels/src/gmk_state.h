@@ -55,7 +55,11 @@ typedef struct gmk_wstat {
     uint64_t ns_rx_copy;    /* copying payloads */
     uint64_t ns_rx_release; /* releasing the slots */
     uint64_t evq_fired;     /* tasks taken from the EVQ when due */
-    uint64_t _pad[10];
+    /* Worker 0's host.tx publication (device ns). */
+    uint64_t ns_tx_publish; /* the ring's stores, tail last (release) */
+    uint64_t ns_tx_bell;    /* looking for a sleeping consumer */
+    uint64_t ns_tx_stage;   /* slots and payloads, before the publication */
+    uint64_t _pad[7];
 } gmk_wstat_t;
 
 /* Heartbeats (mapped host memory): one line per worker; beat counts loop
@@ -111,6 +115,11 @@ typedef struct gmk_gpu_state {
     unsigned char *arena;  /* payload blocks: npayload * payload_block bytes */
     gmk_mpmc_t *pool;      /* free payload blocks: tasks whose payload is a block's offset */
     struct gmk_evq *evq;   /* nworkers event queues (gmk_evq.h): gmk_emit_after */
+    /* Mapped host memory, 0 when none: how many host.rx tasks, in ring order,
+     * the kernel is done with — worker 0 stores it (system scope) after the
+     * round that dispatched them flushed its emits; the host's link takes it
+     * as the channel's acknowledgement (bridge/link: Wire.Ack). */
+    uint64_t *ack;
 } gmk_gpu_state_t;
 
 #endif /* GMK_STATE_H */

@@ -22,7 +22,7 @@ static const entry entries[] = {
 	OF(gmk_gpu_state_t, heartbeat), OF(gmk_gpu_state_t, rx), OF(gmk_gpu_state_t, rx_host),
 	OF(gmk_gpu_state_t, tx), OF(gmk_gpu_state_t, lq), OF(gmk_gpu_state_t, grq), OF(gmk_gpu_state_t, egress),
 	OF(gmk_gpu_state_t, stats), OF(gmk_gpu_state_t, trace), OF(gmk_gpu_state_t, trace_pos),
-	OF(gmk_gpu_state_t, arena), OF(gmk_gpu_state_t, pool), OF(gmk_gpu_state_t, evq),
+	OF(gmk_gpu_state_t, arena), OF(gmk_gpu_state_t, pool), OF(gmk_gpu_state_t, evq), OF(gmk_gpu_state_t, ack),
 	SZ(gmk_wstat_t),
 	OF(gmk_wstat_t, done), OF(gmk_wstat_t, batches), OF(gmk_wstat_t, idle), OF(gmk_wstat_t, unknown),
 	OF(gmk_wstat_t, failed), OF(gmk_wstat_t, emitted), OF(gmk_wstat_t, emit_full), OF(gmk_wstat_t, bridge_in),
@@ -30,7 +30,7 @@ static const entry entries[] = {
 	OF(gmk_wstat_t, rounds), OF(gmk_wstat_t, ns_gather), OF(gmk_wstat_t, ns_dispatch), OF(gmk_wstat_t, ns_flush),
 	OF(gmk_wstat_t, ns_egress), OF(gmk_wstat_t, ns_rx_poll), OF(gmk_wstat_t, ns_rx_slots),
 	OF(gmk_wstat_t, ns_rx_blocks), OF(gmk_wstat_t, ns_rx_copy), OF(gmk_wstat_t, ns_rx_release),
-	OF(gmk_wstat_t, evq_fired),
+	OF(gmk_wstat_t, evq_fired), OF(gmk_wstat_t, ns_tx_publish), OF(gmk_wstat_t, ns_tx_bell), OF(gmk_wstat_t, ns_tx_stage),
 	SZ(gmk_mpmc_t), SZ(gmk_mpmc_cell_t), SZ(gmk_ctl_t), SZ(gmk_heartbeat_t), SZ(gmk_trace_rec_t),
 	SZ(gmk_evq_t), SZ(gmk_evq_cell_t), SZ(gmk_evq_ent_t),
 };
