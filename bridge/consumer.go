@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"time"
+
+	"github.com/gmkernel/gmk/kernel/task"
 )
 
 // consumer is the Receiver of a ring in shared memory: gmk_bridge_ring.h's
@@ -67,7 +69,9 @@ func (c *consumer) Peek(dst []Msg) (int, error) {
 		m.Payload = nil
 		if n := uint64(s.task.PayloadLen); n > 0 {
 			off := s.stagePos & (c.v.stageLen - 1)
-			if c.v.stageLen == 0 || n > c.v.stageLen/2 || off+n > c.v.stageLen {
+			// A payload by reference (RefSender) is for a device consumer:
+			// this side cannot read an address in another memory.
+			if c.v.stageLen == 0 || n > c.v.stageLen/2 || off+n > c.v.stageLen || s.task.Flags&task.PayloadRef != 0 {
 				if i > 0 {
 					return int(i), nil
 				}

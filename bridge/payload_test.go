@@ -146,3 +146,27 @@ func TestB3_CorruptSlotRefused(t *testing.T) {
 
 // slotAt returns the slot at ring position pos (tests only).
 func (p *producer) slotAt(pos uint64) *slot { return &p.v.slots[pos&p.v.mask] }
+
+// TestB3_PayloadByReference: a RefSender stages a slot whose payload stays
+// at a device-visible address (no staging used, task.PayloadRef set); a Go
+// receiver, which cannot read another memory, reports ErrCorrupt rather
+// than slicing anything. A reference without bytes is refused at once.
+func TestB3_PayloadByReference(t *testing.T) {
+	a, b := newMem(t, Config{Capacity: 8, Staging: 1024})
+	var rs RefSender = a.tx
+	if err := rs.StageRef(&task.Task{Type: 1}, 0x1000); !errors.Is(err, ErrPayloadMismatch) {
+		t.Fatalf("StageRef without a length = %v, want ErrPayloadMismatch", err)
+	}
+	if err := rs.StageRef(&task.Task{Type: 1, PayloadLen: 4096}, 0x7f0000001000); err != nil {
+		t.Fatal(err)
+	}
+	s := a.tx.slotAt(0)
+	if s.task.Flags&task.PayloadRef == 0 || s.stagePos != 0x7f0000001000 || a.tx.stail != 0 {
+		t.Fatalf("slot flags %#x stage_pos %#x, staging tail %d: want PayloadRef, the address, no staging",
+			s.task.Flags, s.stagePos, a.tx.stail)
+	}
+	a.tx.Publish()
+	if n, err := b.rx.Peek(make([]Msg, 4)); n != 0 || !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Peek of a by-reference slot = %d, %v; want ErrCorrupt", n, err)
+	}
+}

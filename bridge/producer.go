@@ -80,6 +80,31 @@ func (p *producer) Stage(t *task.Task, payload []byte) error {
 	return nil
 }
 
+// StageRef implements RefSender: a slot whose payload (t.PayloadLen bytes)
+// is at addr, flagged task.PayloadRef; no staging is used.
+func (p *producer) StageRef(t *task.Task, addr uint64) error {
+	if t.PayloadLen == 0 || addr == 0 {
+		return ErrPayloadMismatch
+	}
+	if p.v.hdr.flags.Load()&FlagClosed != 0 {
+		return ErrClosed
+	}
+	if p.tail-p.headCache > p.v.mask {
+		p.headCache = p.v.hdr.head.Load() // P2 acquire
+		if p.tail-p.headCache > p.v.mask {
+			return ErrFull
+		}
+	}
+	s := &p.v.slots[p.tail&p.v.mask]
+	s.task = *t
+	s.task.Flags |= task.PayloadRef
+	s.seq = p.seq
+	s.stagePos = addr
+	p.seq++
+	p.tail++
+	return nil
+}
+
 // reserve allocates round(n) contiguous staging bytes and returns their
 // position, skipping to the area start when they would run past its end (the
 // skipped bytes are freed with the payload). A payload is at most half the

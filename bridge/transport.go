@@ -43,6 +43,20 @@ type Sender interface {
 	Stats() Stats
 }
 
+// RefSender is a Sender that can also stage a task whose payload stays where
+// it is: in host memory the receiving device reads directly (pinned and
+// mapped for it), at device-visible address addr. No byte is copied on the
+// host — the way to bulk rates when a single CPU thread cannot copy fast
+// enough. The slot carries task.PayloadRef and addr in place of a staging
+// position; a receiver that cannot read addr (every Go receiver) reports
+// ErrCorrupt. The caller keeps the bytes unchanged until the receiver has
+// released the slot (the ring's head passed it: a later Stage finds room
+// for the slot's lap, or the owner of the device side says so).
+type RefSender interface {
+	Sender
+	StageRef(t *task.Task, addr uint64) error
+}
+
 // Receiver is the consuming end of one bridge direction. One goroutine at a
 // time may use it.
 type Receiver interface {

@@ -6,7 +6,7 @@
 //	gpu launch-baseline <async|sync> <launches/s> us_per_launch=<x>
 //	gpu persistent spin <tasks/s> workers=<n> tasks=<n> vs_launch=<x>
 //	gpu bridge-rtt inline p50_us=<x> p99_us=<x> n=<n>
-//	gpu bridge cuda batch=<n> <inline|4k|16k> <tasks/s> gb_per_s=<x> transfers_per_task=<x>
+//	gpu bridge cuda batch=<n> <inline|4k|16k|4k-by-ref|16k-by-ref> <tasks/s> gb_per_s=<x> transfers_per_task=<x>
 //
 // The baseline is one kernel launch per task (cuLaunchKernel from C, one
 // block of 32 threads doing what one task does); the persistent kernel runs
@@ -15,7 +15,9 @@
 // inline echo task over host.rx and waits for its reply on host.tx; the
 // bridge throughput pushes tasks host → device into the sink handler,
 // batched by the host's publish size, until the device has released them
-// all.
+// all; payloads are copied into the staging area by the sending thread, or
+// (-by-ref, bulk) sent by reference from pinned host memory the device reads
+// itself (bridge.RefSender), so no CPU thread copies the bytes.
 //
 // Built only with -tags cuda (it links gorgonia.org/cu, which exits the
 // process at init when there is no device).
@@ -53,7 +55,7 @@ func main() {
 	launches := flag.Int("launches", 200000, "launches for the baseline")
 	rtts := flag.Int("rtt", 20000, "bridge round trips")
 	bridgeN := flag.Int("bridge-n", 2000000, "inline tasks per bridge throughput run (payload runs use n / KiB of payload)")
-	only := flag.String("only", "", "run one part: launch, spin, rtt, bridge")
+	only := flag.String("only", "", "run one part: launch, spin, rtt, bridge, bulk (by-reference payloads; bridge includes it)")
 	rxMode := flag.String("rx", "mapped", "host.rx mode: mapped (device polls pinned host memory) or dma (copy engine)")
 	flag.Parse()
 
@@ -107,9 +109,22 @@ func main() {
 				if batch == 1 {
 					n /= 8
 				}
-				bridgeRun(k, batch, size, n)
+				bridgeRun(k, batch, size, n, nil)
 			}
 		}
+	}
+	if *only == "" || *only == "bridge" || *only == "bulk" {
+		buf, err := cuda.NewHostBuffer(64 << 20)
+		check(err)
+		for i := range buf.Bytes {
+			buf.Bytes[i] = byte(i * 7)
+		}
+		for _, size := range []int{4096, 16384} {
+			for _, batch := range []int{64, 256} {
+				bridgeRun(k, batch, size, *bridgeN/(size/1024), buf)
+			}
+		}
+		check(buf.Free())
 	}
 	s, err := k.Stats()
 	check(err)
@@ -233,10 +248,17 @@ func rtt(k *cuda.Kernel, n int) {
 	fmt.Printf("gpu bridge-rtt inline rx=%s p50_us=%.2f p99_us=%.2f min_us=%.2f n=%d\n", mode, q(0.5), q(0.99), q(0), len(lat))
 }
 
-func bridgeRun(k *cuda.Kernel, batch, size, n int) {
+// bridgeRun pushes n sink tasks of size payload bytes host → device,
+// publishing every batch; with ref, the payloads are sent by reference
+// (bridge.RefSender) from slices of ref, which no CPU thread copies.
+func bridgeRun(k *cuda.Kernel, batch, size, n int, ref *cuda.HostBuffer) {
 	check(k.Launch())
 	defer func() { check(k.Stop(5 * time.Second)) }()
 	tx := k.Bridge().Sender()
+	rs, _ := tx.(bridge.RefSender)
+	if ref != nil && rs == nil {
+		check(fmt.Errorf("bulk: host.rx in %s mode has no by-reference sender", mode))
+	}
 	before := tx.Stats()
 	var payload []byte
 	if size > 0 {
@@ -248,7 +270,13 @@ func bridgeRun(k *cuda.Kernel, batch, size, n int) {
 	start := time.Now()
 	for i := 0; i < n; {
 		t := task.Task{Type: sinkType, PayloadLen: uint32(size), Meta0: uint64(i)}
-		if err := tx.Stage(&t, payload); err != nil {
+		var err error
+		if ref != nil {
+			err = rs.StageRef(&t, ref.Addr+uint64(i*size%(len(ref.Bytes)-size)&^15))
+		} else {
+			err = tx.Stage(&t, payload)
+		}
+		if err != nil {
 			tx.Publish()
 			continue
 		}
@@ -266,6 +294,9 @@ func bridgeRun(k *cuda.Kernel, batch, size, n int) {
 	kind := "inline"
 	if size > 0 {
 		kind = fmt.Sprintf("%dk", size>>10)
+	}
+	if ref != nil {
+		kind += "-by-ref"
 	}
 	rate := float64(tasks) / d.Seconds()
 	fmt.Printf("gpu bridge cuda-%s batch=%d %s %.0f gb_per_s=%.2f transfers_per_task=%.4f\n",

@@ -37,6 +37,7 @@ const (
 	ChannelMsg    Flags = 1 << 5 // set by the runtime on channel delivery
 	Redelivered   Flags = 1 << 6 // set by the runtime on a re-delivery after a lost member
 	Snapshotted   Flags = 1 << 7 // set by the runtime: the task is in a snapshot ([F5]); its end is journaled
+	PayloadRef    Flags = 1 << 8 // set by a bridge sender (bridge.RefSender): the payload lies at a device-visible address, not in the staging area
 )
 
 // NumPriorities is the number of priority levels.

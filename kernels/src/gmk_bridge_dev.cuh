@@ -78,9 +78,14 @@ __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t
         bool ok = seq == r.rx_seq + i;
         r.src[i] = 0; /* set once the payload has a device block */
         r.plen[i] = 0; /* 1: wants a payload block */
+        /* By reference (bridge.RefSender): the bytes are at the host address
+         * stage_pos, mapped for the device; no staging to check or free. */
+        const bool ref = (t.flags & GMK_TASK_PAYLOAD_REF) != 0;
+        r.loc[i] = ref;
+        t.flags &= (uint16_t)~GMK_TASK_PAYLOAD_REF; /* from here on, an ordinary payload block */
         if (ok && t.payload_len > 0) {
             uint64_t size = r.rxg.ssize, off = spos & (size - 1);
-            if ((uint64_t)t.payload_len > size / 2 || off + t.payload_len > size) {
+            if (!ref && ((uint64_t)t.payload_len > size / 2 || off + t.payload_len > size)) {
                 ok = false; /* corrupt slot: leave it for the host to see */
             } else if (t.payload_len > st->payload_block) {
                 /* Never fits a payload block: consumed and rejected, counted. */
@@ -118,7 +123,7 @@ __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t
             gmk_task_t b;
             gmk_mpmc_take(st->pool, r.qpos + j, &b);
             t.payload = b.payload; /* rewrite the reference to this kernel's copy ([B3]) */
-            r.src[i] = r.rxg.at(r.pos[i]);
+            r.src[i] = r.loc[i] ? (const unsigned char *)r.pos[i] : r.rxg.at(r.pos[i]);
         } else {
             atomicAdd((unsigned long long *)&ws->payload_fail, 1ull);
             atomicMin(&r.cut, i); /* no block now: it waits in the ring */
@@ -159,7 +164,7 @@ __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t
         }
         if (k > 0) {
             for (uint32_t i = 0; i < k; i++)
-                if (r.batch[i].payload_len > 0)
+                if (r.batch[i].payload_len > 0 && !r.loc[i])
                     r.rx_stage_head = r.pos[i] + gmk_bridge_stage_round(r.batch[i].payload_len);
             r.rx_head += k;
             r.rx_seq += k;

@@ -62,15 +62,27 @@ __device__ __forceinline__ void gmk_copy_claim(gmk_round &r) {
     r.qn = min(GMK_COPY_CLAIM, n - i);
 }
 
-/* Copy entry e with the whole block: 16-byte loads, a byte tail. */
+/* Copy entry e with the whole block: each thread keeps U independent
+ * 16-byte loads in flight before it stores (a PCIe read is latency-bound:
+ * one load at a time would cost a round trip per 4 KiB), then a byte tail. */
 __device__ __forceinline__ void gmk_copy_ent(const gmk_copy_ent_t *e) {
-    const unsigned char *src = (const unsigned char *)__ldcg((const unsigned long long *)&e->src);
-    unsigned char *dst = (unsigned char *)__ldcg((const unsigned long long *)&e->dst);
-    const uint64_t len = __ldcg((const unsigned long long *)&e->len), n16 = len / 16;
-    for (uint64_t c = threadIdx.x; c < n16; c += blockDim.x)
-        ((uint4 *)dst)[c] = ((const uint4 *)src)[c];
-    for (uint64_t b = n16 * 16 + threadIdx.x; b < len; b += blockDim.x)
-        dst[b] = src[b];
+    constexpr uint32_t U = 4;
+    const uint4 *src = (const uint4 *)__ldcg((const unsigned long long *)&e->src);
+    uint4 *dst = (uint4 *)__ldcg((const unsigned long long *)&e->dst);
+    const uint64_t len = __ldcg((const unsigned long long *)&e->len), n16 = len / 16, T = blockDim.x;
+    for (uint64_t base = threadIdx.x; base < n16; base += U * T) {
+        uint4 v[U];
+#pragma unroll
+        for (uint32_t u = 0; u < U; u++)
+            if (base + u * T < n16)
+                v[u] = src[base + u * T];
+#pragma unroll
+        for (uint32_t u = 0; u < U; u++)
+            if (base + u * T < n16)
+                dst[base + u * T] = v[u];
+    }
+    for (uint64_t b = n16 * 16 + threadIdx.x; b < len; b += T)
+        ((unsigned char *)dst)[b] = ((const unsigned char *)src)[b];
 }
 
 /* Copy claimed entries of the current job until none is left (every thread
