@@ -2,25 +2,19 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"strings"
 	"testing"
 
-	"go.uber.org/goleak"
-
-	"github.com/gmkernel/gmk/gpu/daemon"
+	"github.com/gmkernel/gmk/internal/gpudtest"
 )
 
-// --backend cuda in a build without -tags cuda is refused with a clear
-// error (DESIGN.md decision 7: only gmk-gpud links CUDA, and only in the
-// cuda build); an unknown backend and a bad flag are errors too. Nothing
-// starts: no ready line is printed.
+// An unknown backend and a bad flag are errors, and nothing starts: no
+// ready line is printed. (--backend cuda: nocuda_test.go, cudadaemon_test.go.)
 func TestBackendFlag(t *testing.T) {
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{[]string{"--backend", "cuda"}, "cuda backend: built with -tags cuda only"},
 		{[]string{"--backend", "tpu"}, `unknown backend "tpu"`},
 		{[]string{"--nope"}, "flag provided but not defined"},
 	} {
@@ -29,14 +23,12 @@ func TestBackendFlag(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Fatalf("%v: %v, want %q", c.args, err, c.want)
 		}
-		if strings.Contains(c.want, "cuda") && !errors.Is(err, daemon.ErrNoCUDA) {
-			t.Fatalf("%v: %v is not ErrNoCUDA", c.args, err)
-		}
 		if out.Len() != 0 {
 			t.Fatalf("%v printed %q", c.args, out.String())
 		}
 	}
 }
 
-// Nothing run starts outlives it.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// Nothing run starts outlives it, nor do the daemons and control paths
+// the tests start (gpudtest.Main: goleak, with protoactor's one timer).
+func TestMain(m *testing.M) { gpudtest.Main(m) }

@@ -70,8 +70,9 @@ type Kernel struct {
 	stream  cu.Stream // the persistent kernel's
 	aux     cu.Stream // setup, copies and the launch baseline
 
-	host    []byte       // mapped host memory: ctl, heartbeats, bridge region
+	host    []byte       // mapped host memory: ctl, heartbeats (Boot: and the bridge region)
 	hostD   cu.DevicePtr // its device address
+	region  []byte       // the bridge region (in host, or the caller's memory: BootRegion); nil: none
 	devMem  cu.DevicePtr // one device allocation for the whole state
 	devLen  int64
 	scratch cu.DevicePtr // 256 bytes for probes
@@ -81,9 +82,10 @@ type Kernel struct {
 	stD     cu.DevicePtr
 	br      bridge.Transport
 
-	Name    string // device name
-	SMs     int    // multiprocessors
-	running atomic.Bool
+	Name     string // device name
+	SMs      int    // multiprocessors
+	running  atomic.Bool
+	retained bool // the primary context is retained (Open)
 }
 
 // Open retains device ordinal's primary context on the calling goroutine,
@@ -107,179 +109,75 @@ func Open(cfg Config) (*Kernel, error) {
 	}
 	runtime.LockOSThread()
 	k := &Kernel{cfg: cfg}
-	var err error
-	if k.dev, err = cu.GetDevice(cfg.Ordinal); err != nil {
-		return nil, fmt.Errorf("cuda: device %d: %w", cfg.Ordinal, err)
-	}
-	k.Name, _ = k.dev.Name()
-	if k.SMs, err = k.dev.Attribute(cu.MultiprocessorCount); err != nil {
+	if err := k.open(); err != nil {
+		k.abandon()
 		return nil, err
-	}
-	if k.ctx, err = k.dev.RetainPrimaryCtx(); err != nil {
-		return nil, fmt.Errorf("cuda: primary context: %w", err)
-	}
-	if err = cu.SetCurrentContext(k.ctx); err != nil {
-		return nil, err
-	}
-	if k.mod, err = cu.LoadData(cfg.PTX); err != nil {
-		return nil, fmt.Errorf("cuda: load PTX: %w", err)
-	}
-	for name, fn := range map[string]*cu.Function{"gmk_worker": &k.worker, "gmk_setup": &k.setup, "gmk_seed": &k.seed, "gmk_one_task": &k.oneTask, "gmk_probe_read": &k.probe} {
-		if *fn, err = k.mod.Function(name); err != nil {
-			return nil, fmt.Errorf("cuda: kernel image lacks %s: %w", name, err)
-		}
-	}
-	if k.stream, err = cu.MakeStream(cu.NonBlocking); err != nil {
-		return nil, err
-	}
-	if k.aux, err = cu.MakeStream(cu.NonBlocking); err != nil {
-		return nil, err
-	}
-	if k.cfg.Workers == 0 {
-		per, err := k.worker.MaxActiveBlocksPerMultiProcessor(cfg.Threads, 0)
-		if err != nil {
-			return nil, err
-		}
-		k.cfg.Workers = k.SMs * max(1, per)
 	}
 	return k, nil
 }
 
-// Workers returns the resident worker blocks.
-func (k *Kernel) Workers() int { return k.cfg.Workers }
-
-// layout hands out 256-byte aligned offsets of one allocation.
-type layout struct{ n int64 }
-
-func (l *layout) take(bytes int) int64 {
-	off := l.n
-	l.n += (int64(bytes) + 255) &^ 255
-	return off
-}
-
-// Boot allocates and formats the kernel's state and its bridge, without
-// launching the workers (Launch does, after an optional Seed).
-func (k *Kernel) Boot() error {
-	c := k.cfg
-	w, b := c.Workers, c.Buckets
-	// Mapped host memory: ctl, heartbeats, then the bridge region page-aligned.
-	brSize, err := bridge.RegionSize(c.Bridge)
-	if err != nil {
+// open is Open's driver part: device, primary context, image, streams and
+// the worker count.
+func (k *Kernel) open() error {
+	cfg := k.cfg
+	var err error
+	if k.dev, err = cu.GetDevice(cfg.Ordinal); err != nil {
+		return fmt.Errorf("cuda: device %d: %w", cfg.Ordinal, err)
+	}
+	k.Name, _ = k.dev.Name()
+	if k.SMs, err = k.dev.Attribute(cu.MultiprocessorCount); err != nil {
 		return err
 	}
-	maxTails := 1 << 24 // tail words for DMA publications: at most one per slot in flight
-	if c.Bridge.Capacity > 0 {
-		maxTails = c.Bridge.Capacity
-	} else {
-		maxTails = bridge.DefaultCapacity
+	if k.ctx, err = k.dev.RetainPrimaryCtx(); err != nil {
+		return fmt.Errorf("cuda: primary context: %w", err)
 	}
-	tailsOff := ctlSize + w*heartbeatSize
-	hostHdr := (tailsOff + 8*maxTails + 4095) &^ 4095
-	if k.host, k.hostD, err = hostAlloc(hostHdr + brSize); err != nil {
+	k.retained = true
+	if err = cu.SetCurrentContext(k.ctx); err != nil {
 		return err
 	}
-	region := k.host[hostHdr:]
-	if k.br, err = bridge.NewExternal("cuda", region, c.Bridge, nil); err != nil {
-		return err
+	if k.mod, err = cu.LoadData(cfg.PTX); err != nil {
+		return fmt.Errorf("cuda: load PTX: %w", err)
 	}
-	ringAB := binary.LittleEndian.Uint64(region[24:])
-	ringBA := binary.LittleEndian.Uint64(region[32:])
-	rxHost := uint64(k.hostD) + uint64(hostHdr) + ringAB
-	rx := rxHost
-	if c.RxMode == RxDMA {
-		hring := region[ringAB:]
-		span := 512 + int64(binary.LittleEndian.Uint32(hring[8:]))*64 + int64(binary.LittleEndian.Uint64(hring[16:]))
-		if k.mirror, err = cu.MemAlloc(span); err != nil {
-			return fmt.Errorf("cuda: host.rx mirror: %w", err)
+	for name, fn := range map[string]*cu.Function{"gmk_worker": &k.worker, "gmk_setup": &k.setup, "gmk_seed": &k.seed, "gmk_one_task": &k.oneTask, "gmk_probe_read": &k.probe} {
+		if *fn, err = k.mod.Function(name); err != nil {
+			return fmt.Errorf("cuda: kernel image lacks %s: %w", name, err)
 		}
-		if err = cu.MemcpyHtoD(k.mirror, unsafe.Pointer(&hring[0]), span); err != nil {
+	}
+	if k.stream, err = cu.MakeStream(cu.NonBlocking); err != nil {
+		return err
+	}
+	if k.aux, err = cu.MakeStream(cu.NonBlocking); err != nil {
+		return err
+	}
+	if k.cfg.Workers == 0 {
+		per, err := k.worker.MaxActiveBlocksPerMultiProcessor(cfg.Threads, 0)
+		if err != nil {
 			return err
 		}
-		rx = uint64(k.mirror)
-		tails := unsafe.Slice((*uint64)(unsafe.Pointer(&k.host[tailsOff])), maxTails)
-		k.br = &dmaTransport{Transport: k.br, s: &dmaSender{Sender: k.br.Sender(), k: k,
-			hring: hring[:span], dring: k.mirror, tails: tails}}
-	} else if c.RxMode != RxMapped {
-		return fmt.Errorf("cuda: rx mode %q: want %q or %q", c.RxMode, RxMapped, RxDMA)
+		k.cfg.Workers = k.SMs * max(1, per)
 	}
-
-	var l layout
-	oState := l.take(stateSize)
-	oLQ := l.take(w * mpmcSize)
-	oGRQ := l.take(b * mpmcSize)
-	oEg := l.take(mpmcSize)
-	oStats := l.take(w * wstatSize)
-	oTrace := l.take(w * c.TraceEntries * traceRecSize)
-	oTracePos := l.take(w * 8)
-	oPool := l.take(mpmcSize)
-	oPoolCells := l.take(c.Payloads * cellSize)
-	oEVQ := l.take(w * evqSize)
-	oEVQInbox := l.take(w * c.EVQCap * evqCellSize)
-	oEVQHeap := l.take(w * c.EVQCap * evqCellSize)
-	oLQCells := l.take(w * c.LQCap * cellSize)
-	oGRQCells := l.take(b * c.GRQCap * cellSize)
-	oEgCells := l.take(c.EgressCap * cellSize)
-	oArena := l.take(c.Payloads * c.PayloadBlock)
-	oScratch := l.take(256)
-	if k.devMem, err = cu.MemAlloc(l.n); err != nil {
-		return fmt.Errorf("cuda: %d MiB of device memory: %w", l.n>>20, err)
-	}
-	k.devLen = l.n
-	if err = cu.MemsetD8(k.devMem, 0, oLQCells); err != nil { // headers and statistics; cells are formatted by gmk_setup
-		return err
-	}
-	d := uint64(k.devMem)
-	hd := uint64(k.hostD)
-	traceMask := 0
-	if c.TraceEntries > 0 {
-		traceMask = c.TraceEntries - 1
-	}
-	k.st = gpuState{
-		nworkers: uint32(w), nbuckets: uint32(b), batch: uint32(c.Batch), rxBatch: uint32(c.RxBatch),
-		traceMask: uint32(traceMask), traceSample: 6, payloadBlock: uint32(c.PayloadBlock), npayload: uint32(c.Payloads),
-		ctl: hd, heartbeat: hd + ctlSize,
-		rx: rx, rxHost: rxHost, tx: hd + uint64(hostHdr) + ringBA,
-		lq: d + uint64(oLQ), grq: d + uint64(oGRQ), egress: d + uint64(oEg), stats: d + uint64(oStats),
-		trace: d + uint64(oTrace), tracePos: d + uint64(oTracePos),
-		arena: d + uint64(oArena), pool: d + uint64(oPool), evq: d + uint64(oEVQ),
-	}
-	k.stD = k.devMem + cu.DevicePtr(oState)
-	k.scratch = k.devMem + cu.DevicePtr(oScratch)
-	k.arenaD = k.devMem + cu.DevicePtr(oArena)
-	st := new(gpuState) // its own allocation: cgo rejects a pointer into *Kernel, which holds Go pointers
-	*st = k.st
-	if err = cu.MemcpyHtoD(k.stD, unsafe.Pointer(st), int64(stateSize)); err != nil {
-		return err
-	}
-	args := []uint64{uint64(k.stD), d + uint64(oLQCells), uint64(c.LQCap), d + uint64(oGRQCells), uint64(c.GRQCap),
-		d + uint64(oEgCells), uint64(c.EgressCap), d + uint64(oPoolCells),
-		d + uint64(oEVQInbox), d + uint64(oEVQHeap), uint64(c.EVQCap)}
-	if err = k.launch(k.setup, k.SMs*4, 256, k.aux, args...); err != nil {
-		return fmt.Errorf("cuda: gmk_setup: %w", err)
-	}
-	return k.aux.Synchronize()
+	return nil
 }
 
-// launch starts fn with 8-byte arguments.
-func (k *Kernel) launch(fn cu.Function, grid, block int, s cu.Stream, args ...uint64) error {
-	ps := make([]unsafe.Pointer, len(args))
-	for i := range args {
-		ps[i] = unsafe.Pointer(&args[i])
+// abandon releases what a failed open acquired, and the thread lock.
+func (k *Kernel) abandon() {
+	if k.stream != (cu.Stream{}) {
+		_ = k.stream.Destroy()
 	}
-	return fn.Launch(grid, 1, 1, block, 1, 1, 0, s, ps)
+	if k.aux != (cu.Stream{}) {
+		_ = k.aux.Destroy()
+	}
+	if k.mod != (cu.Module{}) {
+		_ = k.mod.Unload()
+	}
+	if k.retained {
+		_ = k.dev.ReleasePrimaryCtx()
+	}
+	runtime.UnlockOSThread()
 }
 
-// Seed puts per tasks of typ (meta0 given, meta1 a distinct id) into every
-// worker's LQ; call it after Boot, before Launch.
-func (k *Kernel) Seed(typ uint32, meta0 uint64, per int) error {
-	if per > k.cfg.LQCap {
-		return fmt.Errorf("cuda: seed %d tasks per worker, LQ holds %d", per, k.cfg.LQCap)
-	}
-	if err := k.launch(k.seed, k.cfg.Workers, 32, k.aux, uint64(k.stD), uint64(typ), meta0, uint64(per)); err != nil {
-		return err
-	}
-	return k.aux.Synchronize()
-}
+// Workers returns the resident worker blocks.
+func (k *Kernel) Workers() int { return k.cfg.Workers }
 
 // Launch starts the resident workers ([G1]): one block each, on the
 // kernel's own stream; it returns at once.
@@ -293,20 +191,29 @@ func (k *Kernel) Launch() error {
 }
 
 // RxDrained reports whether the device has released every task published
-// on host.rx (the ring's head reached its tail; mapped host memory).
+// on host.rx (the ring's head reached its tail; mapped host memory); true
+// without a bridge.
 func (k *Kernel) RxDrained() bool {
+	if k.region == nil {
+		return true
+	}
 	h := k.rxRing()
-	return (*atomic.Uint64)(unsafe.Pointer(&h[256])).Load() == (*atomic.Uint64)(unsafe.Pointer(&h[128])).Load()
+	return (*atomic.Uint64)(unsafe.Pointer(&h[bridge.OffHead])).Load() == (*atomic.Uint64)(unsafe.Pointer(&h[bridge.OffTail])).Load()
 }
 
 // rxRing returns host.rx's ring header bytes.
 func (k *Kernel) rxRing() []byte {
-	off := k.st.rxHost - uint64(k.hostD)
-	return k.host[off : off+512]
+	off := ringOff(k.region, bridge.RingAB)
+	return k.region[off : off+bridge.RingHeaderSize]
 }
 
-// Bridge returns the host's end (side A) of host.rx / host.tx.
+// Bridge returns the host's end (side A) of host.rx / host.tx; nil after
+// BootRegion (the caller holds it).
 func (k *Kernel) Bridge() bridge.Transport { return k.br }
+
+// Config returns the kernel's configuration, defaults filled in (Workers
+// included).
+func (k *Kernel) Config() Config { return k.cfg }
 
 // ctlStop is the stop word of the mapped control block.
 func (k *Kernel) ctlStop() *atomic.Uint32 { return (*atomic.Uint32)(unsafe.Pointer(&k.host[0])) }
@@ -360,6 +267,21 @@ func (k *Kernel) Stats() ([]WorkerStats, error) {
 	return out, k.aux.Synchronize()
 }
 
+// LivePayloads returns the payload blocks not in the device's free pool:
+// held by queued tasks, or kept by a module. Read it after Stop (while the
+// workers run, blocks move between the pool and the workers' hands).
+func (k *Kernel) LivePayloads() (int, error) {
+	h := new([2 * bridge.LineSize]byte) // gmk_mpmc_t: tail on line 0, head on line 1
+	if err := cu.MemcpyDtoHAsync(unsafe.Pointer(&h[0]), cu.DevicePtr(k.st.pool), int64(len(h)), k.aux); err != nil {
+		return 0, err
+	}
+	if err := k.aux.Synchronize(); err != nil {
+		return 0, err
+	}
+	tail, head := binary.LittleEndian.Uint64(h[0:]), binary.LittleEndian.Uint64(h[bridge.LineSize:])
+	return k.cfg.Payloads - int(tail-head), nil
+}
+
 // Sum adds up worker statistics.
 func Sum(ws []WorkerStats) WorkerStats {
 	var s WorkerStats
@@ -383,86 +305,6 @@ func Sum(ws []WorkerStats) WorkerStats {
 		s.EvqFired += w.EvqFired
 	}
 	return s
-}
-
-// LaunchBaseline launches the one-task kernel n times from C — the cost of
-// one kernel launch per task, the baseline the persistent kernel is measured
-// against — and returns the elapsed time (launches queued back to back, then
-// one synchronize; with sync, a synchronize after each).
-func (k *Kernel) LaunchBaseline(n int, sync bool) (time.Duration, error) {
-	counter := uint64(k.scratch) + 128 // a scratch word the one-task kernel bumps
-	if err := launchLoop(k.oneTask, k.aux, uint64(k.stD), counter, 100, true); err != nil {
-		return 0, err
-	}
-	start := time.Now()
-	if err := launchLoop(k.oneTask, k.aux, uint64(k.stD), counter, n, sync); err != nil {
-		return 0, err
-	}
-	if err := k.aux.Synchronize(); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
-}
-
-// ProbeRead returns the mean latency of one device read of mapped host
-// memory (n dependent reads by one thread; the workers must not run).
-func (k *Kernel) ProbeRead(n int) (time.Duration, error) {
-	if err := k.launch(k.probe, 1, 1, k.aux, uint64(k.hostD)+64, uint64(n), uint64(k.scratch)); err != nil {
-		return 0, err
-	}
-	o := new([2]uint64)
-	if err := cu.MemcpyDtoHAsync(unsafe.Pointer(o), k.scratch, 16, k.aux); err != nil {
-		return 0, err
-	}
-	if err := k.aux.Synchronize(); err != nil {
-		return 0, err
-	}
-	return time.Duration(o[0]), nil
-}
-
-// ProbeHostWrite returns the bytes/s of the CPU copying into the kernel's
-// pinned, device-mapped host memory and into ordinary Go memory (the same
-// size, 64-byte blocks as the bridge producer writes slots): how much the
-// host side of a mapped bridge pays for the mapping.
-func (k *Kernel) ProbeHostWrite(reps int) (pinned, heap float64) {
-	dst := k.host[len(k.host)-(8<<20):]
-	heapDst := make([]byte, len(dst))
-	src := make([]byte, 64)
-	run := func(d []byte) float64 {
-		start := time.Now()
-		for range reps {
-			for o := 0; o+64 <= len(d); o += 64 {
-				copy(d[o:o+64], src)
-			}
-		}
-		return float64(len(d)) * float64(reps) / time.Since(start).Seconds()
-	}
-	run(dst)
-	return run(dst), run(heapDst)
-}
-
-// ProbeDMA copies bytes from pinned host memory (the bridge region) to the
-// payload arena with the copy engine, reps times, and returns bytes/s: the
-// bulk PCIe ceiling a batched-copy bridge transport would have.
-func (k *Kernel) ProbeDMA(bytes, reps int) (float64, error) {
-	bytes = min(bytes, len(k.host), k.cfg.Payloads*k.cfg.PayloadBlock)
-	src := unsafe.Pointer(&k.host[0])
-	if err := cu.MemcpyHtoDAsync(k.arenaD, src, int64(bytes), k.aux); err != nil {
-		return 0, err
-	}
-	if err := k.aux.Synchronize(); err != nil {
-		return 0, err
-	}
-	start := time.Now()
-	for range reps {
-		if err := cu.MemcpyHtoDAsync(k.arenaD, src, int64(bytes), k.aux); err != nil {
-			return 0, err
-		}
-	}
-	if err := k.aux.Synchronize(); err != nil {
-		return 0, err
-	}
-	return float64(bytes) * float64(reps) / time.Since(start).Seconds(), nil
 }
 
 // Close stops the workers (if they run), frees device and host memory, and
