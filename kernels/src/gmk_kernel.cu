@@ -252,7 +252,7 @@ __device__ void gmk_flush(gmk_gpu_state_t *st, gmk_round &r, uint32_t w, gmk_wst
         r.nloc = 0;
         r.nhost = 0;
         r.nlater = 0;
-        r.fails = 0;
+        r.refused = 0;
     }
     __syncthreads();
     /* Order the emits by (task index in the batch, buffer slot): each entry
@@ -269,7 +269,7 @@ __device__ void gmk_flush(gmk_gpu_state_t *st, gmk_round &r, uint32_t w, gmk_wst
         if (d == GMK_DEST_LATER) {
             /* Posting never waits (gmk_evq.h): every thread posts its own. */
             if (gmk_evq_post(&st->evq[w], &r.out[i].task, gmk_now() + r.out[i].delay) != 0)
-                atomicAdd(&r.fails, 1u); /* counted below as refused */
+                atomicAdd(&r.refused, 1u); /* counted below as refused */
             else
                 atomicAdd(&r.nlater, 1u);
         } else if (d == GMK_DEST_HOST) {
@@ -308,7 +308,7 @@ __device__ void gmk_flush(gmk_gpu_state_t *st, gmk_round &r, uint32_t w, gmk_wst
         lost += nhost - put;
     }
     if (threadIdx.x == 0) {
-        lost += r.fails; /* EVQ full */
+        lost += r.refused; /* EVQ full */
         ws->emitted += nout - lost;
         ws->emit_full += lost + (r.nout > GMK_OUT_CAP ? r.nout - GMK_OUT_CAP : 0);
     }

@@ -138,7 +138,9 @@ struct gmk_round {
     uint32_t pre[GMK_OUT_CAP + 1], plen[GMK_OUT_CAP]; /* payload copy plan: first chunk, bytes */
     uint64_t freeq[GMK_OUT_CAP + GMK_MAX_BATCH];       /* payload blocks to give back to the pool */
     uint32_t nfree, need, pidx;
-    uint32_t n, nout, nloc, nhost, nlater, mixed, stop, fails, cut;
+    uint32_t n, nout, nloc, nhost, nlater, mixed, stop, cut;
+    uint32_t fails;   /* handlers of the round that returned < 0 */
+    uint32_t refused; /* emits for later the EVQ refused (full), in the flush */
     uint64_t qpos, qn;
     gmk_geom rxg, txg;
     /* Lead-owned bridge cursors (mirrors of gmk_bridge_cons_t / _prod_t). */
