@@ -60,3 +60,22 @@ func RenewMemBridge(b Bridge, c bridge.Config) (Bridge, error) {
 	}
 	return Bridge{Host: h, Dev: d, Ack: new(atomic.Uint64)}, nil
 }
+
+// RenewShmBridge formats b's shared-memory region (bridge.NewShm, both ends
+// of b) for the next epoch in place (bridge.Shm.Reformat: sequences
+// continue) and sets its Ack cell to 0 — the successor after a reset of a
+// GPU kernel that ran in another process or on a device, which no longer
+// touches the region. The caller makes sure of that.
+func RenewShmBridge(b Bridge) (Bridge, error) {
+	s, ok := b.Host.(*bridge.Shm)
+	if !ok {
+		return Bridge{}, errors.New("gpu: renew bridge: not a shared-memory region (the backend's NewBridge)")
+	}
+	st, _ := bridge.States(s)
+	ns, err := s.Reformat(bridge.NextEpoch(st))
+	if err != nil {
+		return Bridge{}, err
+	}
+	b.Ack.Store(0)
+	return Bridge{Host: ns, Dev: ns, Ack: b.Ack}, nil
+}

@@ -201,7 +201,7 @@ func TestG5_BackendBootRefusals(t *testing.T) {
 // the GPU daemon's host kills the daemon; a new backend in this process
 // then boots and serves the bridge.
 func TestF4_BackendHungResetIsLost(t *testing.T) {
-	v := runChild(t, "TestF4_BackendHangChild", "GMK_BACKEND_HANG_CHILD=1")
+	v := runChild(t, "TestF4_BackendHangChild", "GMK_BACKEND_HANG_CHILD=1", "VERDICT ")
 	if !strings.HasPrefix(v, "VERDICT confirmed") {
 		t.Fatalf("child: %s", v)
 	}
@@ -281,9 +281,9 @@ func TestF4_BackendHangChild(t *testing.T) {
 }
 
 // runChild runs this test binary's test name in a child process with env
-// added, and returns the line it prints starting "VERDICT " (60 s at
-// most); the child is killed then.
-func runChild(t *testing.T, name, env string) string {
+// added, and returns the first line it prints starting with prefix (60 s
+// at most); the child is killed then.
+func runChild(t *testing.T, name, env, prefix string) string {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^"+name+"$", "-test.v")
 	cmd.Env = append(os.Environ(), env)
@@ -303,7 +303,7 @@ func runChild(t *testing.T, name, env string) string {
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
-			if line := sc.Text(); strings.HasPrefix(line, "VERDICT ") {
+			if line := sc.Text(); strings.HasPrefix(line, prefix) {
 				verdict <- line
 				return
 			}

@@ -67,17 +67,7 @@ func (b *Backend) RenewBridge(old gpu.Bridge, _ bridge.Config) (gpu.Bridge, erro
 	if b.cur != nil {
 		return gpu.Bridge{}, errors.New("cuda: renew bridge while the kernel runs")
 	}
-	s, ok := old.Host.(*bridge.Shm)
-	if !ok {
-		return gpu.Bridge{}, errors.New("cuda: renew bridge: not a shared-memory region (NewBridge)")
-	}
-	st, _ := bridge.States(s)
-	ns, err := s.Reformat(bridge.NextEpoch(st))
-	if err != nil {
-		return gpu.Bridge{}, err
-	}
-	old.Ack.Store(0)
-	return gpu.Bridge{Host: ns, Dev: ns, Ack: old.Ack}, nil
+	return gpu.RenewShmBridge(old)
 }
 
 // freeAcks unmaps NewBridge's page of Ack cells (Halt) — unless a kernel

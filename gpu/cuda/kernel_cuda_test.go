@@ -8,13 +8,10 @@ package cuda
 // the binary cannot start at all, since gorgonia.org/cu exits at init).
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -93,9 +90,14 @@ func collect(t *testing.T, rx bridge.Receiver, n int) []bridge.Msg {
 // batches of 64, waiting for room when the ring is full. It may run on its
 // own goroutine: it reports with t.Error.
 func send(t *testing.T, tx bridge.Sender, ts []task.Task, payloads [][]byte) {
-	for i := range ts {
+	sendEach(t, tx, len(ts), func(i int) error { return tx.Stage(&ts[i], payloads[i]) })
+}
+
+// sendEach is send with stage(i) staging task i.
+func sendEach(t *testing.T, tx bridge.Sender, n int, stage func(i int) error) {
+	for i := range n {
 		for {
-			err := tx.Stage(&ts[i], payloads[i])
+			err := stage(i)
 			if err == nil {
 				break
 			}
@@ -274,35 +276,7 @@ func TestF4_StopAndRelaunch(t *testing.T) {
 // kills the child as the watchdog kills the GPU daemon, and a new kernel then
 // boots on the same device and serves the bridge: the reboot.
 func TestF4_HungWorkerKillAndReboot(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestF4_HangChild$", "-test.v")
-	cmd.Env = append(os.Environ(), "GMK_HANG_CHILD=1")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	verdict := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if line := sc.Text(); strings.HasPrefix(line, "HANG ") {
-				verdict <- line
-				return
-			}
-		}
-		verdict <- "child ended without a verdict"
-	}()
-	var v string
-	select {
-	case v = <-verdict:
-	case <-time.After(60 * time.Second):
-		v = "no verdict in 60 s"
-	}
-	cmd.Process.Kill()
-	cmd.Wait()
+	v := runChild(t, "TestF4_HangChild", "GMK_HANG_CHILD=1", "HANG ")
 	if v != "HANG confirmed" {
 		t.Fatalf("child: %s", v)
 	}

@@ -86,26 +86,10 @@ func refTasks(buf *HostBuffer, n int) (ts []task.Task, ps [][]byte, offs []int) 
 
 // sendRefs is send with the tasks whose offs[i] >= 0 staged by reference.
 func sendRefs(t *testing.T, tx bridge.RefSender, ts []task.Task, ps [][]byte, offs []int, base uint64) {
-	for i := range ts {
-		for {
-			var err error
-			if offs[i] >= 0 {
-				err = tx.StageRef(&ts[i], base+uint64(offs[i]))
-			} else {
-				err = tx.Stage(&ts[i], ps[i])
-			}
-			if err == nil {
-				break
-			}
-			tx.Publish()
-			if !tx.Wait(time.Second) {
-				t.Errorf("host.rx: no room for task %d: %v", i, err)
-				return
-			}
+	sendEach(t, tx, len(ts), func(i int) error {
+		if offs[i] >= 0 {
+			return tx.StageRef(&ts[i], base+uint64(offs[i]))
 		}
-		if tx.Staged() >= 64 {
-			tx.Publish()
-		}
-	}
-	tx.Publish()
+		return tx.Stage(&ts[i], ps[i])
+	})
 }

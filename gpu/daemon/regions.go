@@ -50,17 +50,7 @@ func (b *Backend) RenewBridge(old gpu.Bridge, _ bridge.Config) (gpu.Bridge, erro
 	if b.p.Load() != nil {
 		return gpu.Bridge{}, errors.New("daemon: renew bridge while the daemon runs")
 	}
-	s, ok := old.Host.(*bridge.Shm)
-	if !ok {
-		return gpu.Bridge{}, errors.New("daemon: renew bridge: not a shared-memory region")
-	}
-	st, _ := bridge.States(s)
-	ns, err := s.Reformat(bridge.NextEpoch(st))
-	if err != nil {
-		return gpu.Bridge{}, err
-	}
-	old.Ack.Store(0)
-	return gpu.Bridge{Host: ns, Dev: ns, Ack: old.Ack}, nil
+	return gpu.RenewShmBridge(old)
 }
 
 // bootMessage is the Boot request for spec, and the files to pass: the
