@@ -7,7 +7,7 @@ TESTFLAGS ?=
 .PHONY: help lib test test-short test-notrace test-ring test-alloc test-sched test-chan \
         test-module test-worker test-boot test-actors test-chans bench bench-micro verify proto \
         run run-pipeline run-tree run-sim test-det test-bridge test-cluster test-sdk test-gpu clean \
-        test-kernels kernels cuda-check cuda-test gen run-gpud
+        test-kernels kernels cuda-check cuda-test cuda-pack gen run-gpud
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -89,8 +89,13 @@ cuda-test: ## on a machine with an NVIDIA GPU: the device tests and the GPU benc
 	@if ! nvidia-smi -L >/dev/null 2>&1; then \
 		echo "cuda-test: no NVIDIA GPU here (nvidia-smi -L failed): skipping the device tests and the GPU benchmark"; \
 	else \
-		$(GO) test -tags cuda -count=1 -v ./gpu/cuda/ && $(GO) run -tags cuda ./cmd/gmk-gpu-bench; \
+		$(GO) build -tags cuda -o $(CURDIR)/.gmk-gpud-cuda ./cmd/gmk-gpud && \
+		GMK_GPUD=$(CURDIR)/.gmk-gpud-cuda $(GO) test -tags cuda -count=1 -v ./gpu/cuda/ && \
+		$(GO) run -tags cuda ./cmd/gmk-gpu-bench; \
 	fi
+
+cuda-pack: ## build the device tests, gmk-gpud and the GPU benchmark (-tags cuda) into .devrun/ with run.sh, for a GPU machine without Go
+	scripts/cuda-pack.sh .devrun
 
 test-actors: ## module actors, supervision mapping, OTP strategies, YAML tree [X1] [X2] [X4]
 	$(GO) test $(RACE) $(TESTFLAGS) ./actors/ ./actors/supervise/ ./actors/config/ ./examples/tree/
