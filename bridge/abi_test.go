@@ -61,7 +61,7 @@ func goLayout() map[string]uint64 {
 		"GMK_BRIDGE_CLOSED": FlagClosed, "GMK_BRIDGE_RING_AB": RingAB, "GMK_BRIDGE_RING_BA": RingBA,
 		"GMK_TASK_PRIORITY_MASK": uint64(task.PriorityMask), "GMK_TASK_DETERMINISTIC": uint64(task.Deterministic),
 		"GMK_TASK_IDEMPOTENT": uint64(task.Idempotent), "GMK_TASK_EMIT_TRACE": uint64(task.EmitTrace),
-		"GMK_TASK_CHANNEL_MSG": uint64(task.ChannelMsg), "GMK_TASK_REDELIVERED": uint64(task.Redelivered), "GMK_TASK_SNAPSHOTTED": uint64(task.Snapshotted), "GMK_TASK_PAYLOAD_REF": uint64(task.PayloadRef),
+		"GMK_TASK_CHANNEL_MSG": uint64(task.ChannelMsg), "GMK_TASK_REDELIVERED": uint64(task.Redelivered), "GMK_TASK_SNAPSHOTTED": uint64(task.Snapshotted), "GMK_TASK_PAYLOAD_REF": uint64(task.PayloadRef), "GMK_TASK_PAYLOAD_DEV": uint64(task.PayloadDev),
 	}
 }
 

@@ -69,9 +69,9 @@ func (c *consumer) Peek(dst []Msg) (int, error) {
 		m.Payload = nil
 		if n := uint64(s.task.PayloadLen); n > 0 {
 			off := s.stagePos & (c.v.stageLen - 1)
-			// A payload by reference (RefSender) is for a device consumer:
-			// this side cannot read an address in another memory.
-			if c.v.stageLen == 0 || n > c.v.stageLen/2 || off+n > c.v.stageLen || s.task.Flags&task.PayloadRef != 0 {
+			// A payload by reference or in place (RefSender) is for a
+			// device consumer: this side cannot read another memory.
+			if c.v.stageLen == 0 || n > c.v.stageLen/2 || off+n > c.v.stageLen || s.task.Flags&(task.PayloadRef|task.PayloadDev) != 0 {
 				if i > 0 {
 					return int(i), nil
 				}

@@ -170,3 +170,23 @@ func TestB3_PayloadByReference(t *testing.T) {
 		t.Fatalf("Peek of a by-reference slot = %d, %v; want ErrCorrupt", n, err)
 	}
 }
+
+// TestB3_PayloadInPlace: StageDev names a payload already in the receiving
+// device's arena (task.PayloadDev, the offset in place of a staging
+// position); a Go receiver refuses it as ErrCorrupt.
+func TestB3_PayloadInPlace(t *testing.T) {
+	a, b := newMem(t, Config{Capacity: 8, Staging: 1024})
+	if err := a.tx.StageDev(&task.Task{Type: 1}, 4096); !errors.Is(err, ErrPayloadMismatch) {
+		t.Fatalf("StageDev without a length = %v, want ErrPayloadMismatch", err)
+	}
+	if err := a.tx.StageDev(&task.Task{Type: 1, PayloadLen: 100}, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	if s := a.tx.slotAt(0); s.task.Flags&task.PayloadDev == 0 || s.task.Flags&task.PayloadRef != 0 || s.stagePos != 1<<20 {
+		t.Fatalf("slot flags %#x stage_pos %#x: want PayloadDev alone and the offset", s.task.Flags, s.stagePos)
+	}
+	a.tx.Publish()
+	if n, err := b.rx.Peek(make([]Msg, 4)); n != 0 || !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Peek of an in-place slot = %d, %v; want ErrCorrupt", n, err)
+	}
+}

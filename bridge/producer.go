@@ -83,7 +83,21 @@ func (p *producer) Stage(t *task.Task, payload []byte) error {
 // StageRef implements RefSender: a slot whose payload (t.PayloadLen bytes)
 // is at addr, flagged task.PayloadRef; no staging is used.
 func (p *producer) StageRef(t *task.Task, addr uint64) error {
-	if t.PayloadLen == 0 || addr == 0 {
+	if addr == 0 {
+		return ErrPayloadMismatch
+	}
+	return p.stageAt(t, addr, task.PayloadRef)
+}
+
+// StageDev implements RefSender: a slot whose payload is at offset off of
+// the receiver's arena, flagged task.PayloadDev.
+func (p *producer) StageDev(t *task.Task, off uint64) error {
+	return p.stageAt(t, off, task.PayloadDev)
+}
+
+// stageAt stages t with pos in place of a staging position, flagged flag.
+func (p *producer) stageAt(t *task.Task, pos uint64, flag task.Flags) error {
+	if t.PayloadLen == 0 {
 		return ErrPayloadMismatch
 	}
 	if p.v.hdr.flags.Load()&FlagClosed != 0 {
@@ -97,9 +111,9 @@ func (p *producer) StageRef(t *task.Task, addr uint64) error {
 	}
 	s := &p.v.slots[p.tail&p.v.mask]
 	s.task = *t
-	s.task.Flags |= task.PayloadRef
+	s.task.Flags |= flag
 	s.seq = p.seq
-	s.stagePos = addr
+	s.stagePos = pos
 	p.seq++
 	p.tail++
 	return nil

@@ -52,9 +52,15 @@ type Sender interface {
 // ErrCorrupt. The caller keeps the bytes unchanged until the receiver has
 // released the slot (the ring's head passed it: a later Stage finds room
 // for the slot's lap, or the owner of the device side says so).
+//
+// StageDev stages a task whose payload is already in the receiving
+// device's own memory, at offset off of its payload arena — a block the
+// sender reserved there and filled by DMA (gpu/cuda's Bulk): flagged
+// task.PayloadDev, no bytes moved by the bridge at all.
 type RefSender interface {
 	Sender
 	StageRef(t *task.Task, addr uint64) error
+	StageDev(t *task.Task, off uint64) error
 }
 
 // Receiver is the consuming end of one bridge direction. One goroutine at a

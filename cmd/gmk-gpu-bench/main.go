@@ -7,6 +7,7 @@
 //	gpu persistent spin <tasks/s> workers=<n> tasks=<n> vs_launch=<x>
 //	gpu bridge-rtt inline p50_us=<x> p99_us=<x> n=<n>
 //	gpu bridge cuda batch=<n> <inline|4k|16k|4k-by-ref|16k-by-ref> <tasks/s> gb_per_s=<x> transfers_per_task=<x>
+//	gpu bridge cuda-dma batch=<n> 64k-bulk <tasks/s> gb_per_s=<x>
 //
 // The baseline is one kernel launch per task (cuLaunchKernel from C, one
 // block of 32 threads doing what one task does); the persistent kernel runs
@@ -17,7 +18,9 @@
 // batched by the host's publish size, until the device has released them
 // all; payloads are copied into the staging area by the sending thread, or
 // (-by-ref, bulk) sent by reference from pinned host memory the device reads
-// itself (bridge.RefSender), so no CPU thread copies the bytes.
+// itself (bridge.RefSender), so no CPU thread copies the bytes, or (bulk,
+// cuda-dma) copied by the copy engine into device blocks the host reserved
+// (Kernel.SendBulk), batch blocks of 64 KiB per copy.
 //
 // Built only with -tags cuda (it links gorgonia.org/cu, which exits the
 // process at init when there is no device).
@@ -69,7 +72,8 @@ func main() {
 	image, err := loadPTX(*ptxPath)
 	check(err)
 	k, err := cuda.Open(cuda.Config{PTX: image, Workers: *workers, Threads: *threads,
-		Bridge: bridge.Config{Capacity: 8192, Staging: 64 << 20}, RxMode: cuda.RxMode(*rxMode)})
+		Bridge: bridge.Config{Capacity: 8192, Staging: 64 << 20}, RxMode: cuda.RxMode(*rxMode),
+		BulkBlocks: 256, BulkBlock: bulkBlock})
 	check(err)
 	defer func() { check(k.Close()) }()
 	check(k.Boot())
@@ -123,6 +127,9 @@ func main() {
 			for _, batch := range []int{64, 256} {
 				bridgeRun(k, batch, size, *bridgeN/(size/1024), buf)
 			}
+		}
+		for _, batch := range []int{32, 128} {
+			bulkDMA(k, batch, *bridgeN/200/batch*batch, buf)
 		}
 		check(buf.Free())
 	}
@@ -315,4 +322,26 @@ func perBatch(part string, b, a cuda.WorkerStats) {
 		part, n, (float64(a.Idle-b.Idle)+n)/n, us(b.NsGather, a.NsGather), us(b.NsRxPoll, a.NsRxPoll), us(b.NsRxSlots, a.NsRxSlots),
 		us(b.NsRxBlocks, a.NsRxBlocks), us(b.NsRxCopy, a.NsRxCopy), us(b.NsRxRelease, a.NsRxRelease),
 		us(b.NsDispatch, a.NsDispatch), us(b.NsFlush, a.NsFlush), us(b.NsTxStage, a.NsTxStage), us(b.NsTxPublish, a.NsTxPublish), us(b.NsTxBell, a.NsTxBell), us(b.NsEgress, a.NsEgress))
+}
+
+// bulkBlock is the size of the kernel's bulk blocks (Kernel.SendBulk).
+const bulkBlock = 64 << 10
+
+// bulkDMA sends n sink tasks of bulkBlock-byte payloads by SendBulk, batch
+// blocks per copy-engine transfer, until the device has released them all.
+func bulkDMA(k *cuda.Kernel, batch, n int, src *cuda.HostBuffer) {
+	check(k.Launch())
+	defer func() { check(k.Stop(5 * time.Second)) }()
+	ts := make([]task.Task, batch)
+	start := time.Now()
+	for i := 0; i < n; i += batch {
+		for j := range ts {
+			ts[j] = task.Task{Type: sinkType, PayloadLen: bulkBlock, Meta0: uint64(i + j)}
+		}
+		check(k.SendBulk(ts, src, 0, 10*time.Second))
+	}
+	for !k.RxDrained() {
+	}
+	rate := float64(n) / time.Since(start).Seconds()
+	fmt.Printf("gpu bridge cuda-dma batch=%d 64k-bulk %.0f gb_per_s=%.2f\n", batch, rate, rate*bulkBlock/1e9)
 }

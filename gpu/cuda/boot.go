@@ -139,7 +139,7 @@ func (k *Kernel) bootState(region []byte, regionD cu.DevicePtr, rx uint64, ack c
 	oLQCells := l.take(w * c.LQCap * cellSize)
 	oGRQCells := l.take(b * c.GRQCap * cellSize)
 	oEgCells := l.take(c.EgressCap * cellSize)
-	oArena := l.take(c.Payloads * c.PayloadBlock)
+	oArena := l.take(c.Payloads*c.PayloadBlock + c.BulkBlocks*c.BulkBlock) // the pool's blocks, then the bulk blocks
 	oScratch := l.take(256)
 	var err error
 	if k.devMem, err = cu.MemAlloc(l.n); err != nil {
@@ -163,6 +163,9 @@ func (k *Kernel) bootState(region []byte, regionD cu.DevicePtr, rx uint64, ack c
 		lq: d + uint64(oLQ), grq: d + uint64(oGRQ), egress: d + uint64(oEg), stats: d + uint64(oStats),
 		trace: d + uint64(oTrace), tracePos: d + uint64(oTracePos),
 		arena: d + uint64(oArena), pool: d + uint64(oPool), evq: d + uint64(oEVQ), ack: uint64(ack),
+	}
+	if err = k.bootBulk(); err != nil {
+		return err
 	}
 	if region != nil {
 		k.st.rx, k.st.rxHost = rx, uint64(regionD)+ringOff(region, bridge.RingAB)

@@ -31,6 +31,8 @@ type Config struct {
 	EgressCap    int           // slots of the egress ring; default 262144
 	PayloadBlock int           // bytes per device payload block (a multiple of 16); default 16 KiB
 	Payloads     int           // payload blocks (a power of two); default 4096
+	BulkBlocks   int           // bulk blocks the host fills by DMA (Bulk); default 0: none
+	BulkBlock    int           // bytes per bulk block (a multiple of 16); default 64 KiB
 	TraceEntries int           // trace records per worker (power of two, 0 = off); default 1024
 	EVQCap       int           // events per worker EVQ (power of two); default 1024
 	Bridge       bridge.Config // the host.rx/host.tx rings
@@ -47,6 +49,7 @@ func (c Config) withDefaults() Config {
 	c.EgressCap = cmp.Or(c.EgressCap, 1<<18)
 	c.PayloadBlock = cmp.Or(c.PayloadBlock, 16<<10)
 	c.Payloads = cmp.Or(c.Payloads, 4096)
+	c.BulkBlock = cmp.Or(c.BulkBlock, 64<<10)
 	c.TraceEntries = cmp.Or(c.TraceEntries, 1024)
 	c.EVQCap = cmp.Or(c.EVQCap, 1024)
 	c.RxMode = cmp.Or(c.RxMode, RxMapped)
@@ -72,6 +75,7 @@ type Kernel struct {
 
 	host    []byte       // mapped host memory: ctl, heartbeats (Boot: and the bridge region)
 	hostD   cu.DevicePtr // its device address
+	bulk    bulkArea     // the bulk blocks (Config.BulkBlocks); zero: none
 	region  []byte       // the bridge region (in host, or the caller's memory: BootRegion); nil: none
 	devMem  cu.DevicePtr // one device allocation for the whole state
 	devLen  int64
@@ -104,8 +108,8 @@ func Open(cfg Config) (*Kernel, error) {
 			return nil, fmt.Errorf("cuda: %s %d: want a power of two", name, v)
 		}
 	}
-	if cfg.PayloadBlock%16 != 0 {
-		return nil, fmt.Errorf("cuda: PayloadBlock %d: want a multiple of 16", cfg.PayloadBlock)
+	if cfg.PayloadBlock%16 != 0 || cfg.BulkBlock%16 != 0 {
+		return nil, fmt.Errorf("cuda: PayloadBlock %d, BulkBlock %d: want multiples of 16", cfg.PayloadBlock, cfg.BulkBlock)
 	}
 	runtime.LockOSThread()
 	k := &Kernel{cfg: cfg}
@@ -331,6 +335,9 @@ func (k *Kernel) Close() error {
 	}
 	if k.host != nil {
 		errs = append(errs, hostFree(k.host))
+	}
+	if k.bulk.flags != nil {
+		errs = append(errs, hostFree(k.bulk.flags))
 	}
 	errs = append(errs, k.stream.Destroy(), k.aux.Destroy(), k.mod.Unload(), k.dev.ReleasePrimaryCtx())
 	runtime.UnlockOSThread()

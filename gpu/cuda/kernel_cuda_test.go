@@ -44,8 +44,19 @@ func image(t *testing.T) string {
 
 func boot(t *testing.T, mode RxMode, workers int) *Kernel {
 	t.Helper()
-	k, err := Open(Config{PTX: image(t), Workers: workers, RxMode: mode,
-		Bridge: bridge.Config{Capacity: 1024, Staging: 8 << 20}})
+	return bootWith(t, Config{Workers: workers, RxMode: mode})
+}
+
+// bootWith opens and boots a kernel of cfg (image(t); a 1024-slot bridge
+// with 8 MiB of staging each way when cfg.Bridge is zero), closed at the
+// end of the test.
+func bootWith(t *testing.T, cfg Config) *Kernel {
+	t.Helper()
+	cfg.PTX = image(t)
+	if cfg.Bridge == (bridge.Config{}) {
+		cfg.Bridge = bridge.Config{Capacity: 1024, Staging: 8 << 20}
+	}
+	k, err := Open(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,6 +38,7 @@ const (
 	Redelivered   Flags = 1 << 6 // set by the runtime on a re-delivery after a lost member
 	Snapshotted   Flags = 1 << 7 // set by the runtime: the task is in a snapshot ([F5]); its end is journaled
 	PayloadRef    Flags = 1 << 8 // set by a bridge sender (bridge.RefSender): the payload lies at a device-visible address, not in the staging area
+	PayloadDev    Flags = 1 << 9 // set by a bridge sender (bridge.RefSender.StageDev): the payload is already in the receiver's arena
 )
 
 // NumPriorities is the number of priority levels.

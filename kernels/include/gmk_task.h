@@ -30,6 +30,7 @@
 #define GMK_TASK_REDELIVERED 0x0040u   /* set by the runtime on a re-delivery */
 #define GMK_TASK_SNAPSHOTTED 0x0080u   /* set by the runtime: in a snapshot, its end is journaled ([F5]) */
 #define GMK_TASK_PAYLOAD_REF 0x0100u   /* bridge slot: the payload is at the device-visible address stage_pos */
+#define GMK_TASK_PAYLOAD_DEV 0x0200u   /* bridge slot: the payload is already in the receiver's arena, at offset stage_pos */
 
 /*
  * gmk_task_t: field order is the ABI. 16-byte aligned in C (alignas on the first

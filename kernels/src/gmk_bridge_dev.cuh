@@ -80,10 +80,19 @@ __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t
         r.plen[i] = 0; /* 1: wants a payload block */
         /* By reference (bridge.RefSender): the bytes are at the host address
          * stage_pos, mapped for the device; no staging to check or free. */
-        const bool ref = (t.flags & GMK_TASK_PAYLOAD_REF) != 0;
-        r.loc[i] = ref;
-        t.flags &= (uint16_t)~GMK_TASK_PAYLOAD_REF; /* from here on, an ordinary payload block */
-        if (ok && t.payload_len > 0) {
+        const bool ref = (t.flags & GMK_TASK_PAYLOAD_REF) != 0, dev = (t.flags & GMK_TASK_PAYLOAD_DEV) != 0;
+        r.loc[i] = ref || dev; /* no staging to free */
+        t.flags &= (uint16_t)~(GMK_TASK_PAYLOAD_REF | GMK_TASK_PAYLOAD_DEV); /* from here on, an ordinary payload block */
+        if (ok && dev) {
+            /* Already in a bulk block of the arena (the host's DMA, gpu/cuda
+             * Bulk): taken as it is, no copy, no pool block. */
+            const uint64_t b = spos - st->bulk_off;
+            if (t.payload_len == 0 || st->nbulk == 0 || spos < st->bulk_off || b % st->bulk_block != 0 ||
+                b / st->bulk_block >= st->nbulk || t.payload_len > st->bulk_block)
+                ok = false; /* corrupt slot: leave it for the host to see */
+            else
+                t.payload = spos;
+        } else if (ok && t.payload_len > 0) {
             uint64_t size = r.rxg.ssize, off = spos & (size - 1);
             if (!ref && ((uint64_t)t.payload_len > size / 2 || off + t.payload_len > size)) {
                 ok = false; /* corrupt slot: leave it for the host to see */

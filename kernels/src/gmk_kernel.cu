@@ -63,7 +63,7 @@ __device__ __noinline__ void gmk_trace_(gmk_gpu_state_t *st, uint32_t w, uint32_
 
 #include "gen/gmk_dispatch.cuh"
 
-static_assert(sizeof(gmk_gpu_state_t) == 152, "gpu/cuda/state.go mirrors gmk_gpu_state_t");
+static_assert(sizeof(gmk_gpu_state_t) == 176, "gpu/cuda/state.go mirrors gmk_gpu_state_t");
 static_assert(sizeof(gmk_wstat_t) == 256, "gpu/cuda/state.go mirrors gmk_wstat_t");
 
 #include "gmk_round.cuh"
@@ -90,6 +90,8 @@ __device__ __forceinline__ uint64_t gmk_payload_alloc(gmk_ctx_t *ctx, uint32_t l
  * finds room; its store-release orders the handler's last use of the block
  * before the next owner's claim. */
 __device__ __forceinline__ void gmk_payload_free(gmk_ctx_t *ctx, uint64_t off) {
+    if (gmk_bulk_free(ctx->st, off))
+        return;
     gmk_task_t b = {};
     b.payload = off;
     gmk_mpmc_push(ctx->st->pool, &b, 1);

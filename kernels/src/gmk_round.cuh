@@ -159,9 +159,31 @@ struct gmk_round {
 /* Queue a block for return (any thread). */
 __device__ __forceinline__ void gmk_pool_free(gmk_round &r, uint64_t off) { r.freeq[atomicAdd(&r.nfree, 1u)] = off; }
 
+/* Whether off is a bulk block (gmk_gpu_state_t.bulk_off); if so, mark it
+ * free for the host. The system fence orders this thread's and the block's
+ * earlier reads of the block (cumulative, after a barrier) before the flag:
+ * the host refills a free block by DMA at once. */
+__device__ __forceinline__ bool gmk_bulk_free(gmk_gpu_state_t *st, uint64_t off) {
+    if (st->nbulk == 0 || off < st->bulk_off)
+        return false;
+    __threadfence_system();
+    asm volatile("st.relaxed.sys.global.u32 [%0], %1;" ::"l"(&st->bulk_free[(off - st->bulk_off) / st->bulk_block]),
+                 "r"(1u)
+                 : "memory");
+    return true;
+}
+
 /* Return the queued blocks: the lead reserves, the lanes fill. Every thread
- * of the block calls it. */
+ * of the block calls it. Bulk blocks among them go back to the host. */
 __device__ void gmk_pool_flush(gmk_gpu_state_t *st, gmk_round &r) {
+    __syncthreads();
+    if (st->nbulk != 0 && threadIdx.x == 0 && r.nfree > 0) {
+        uint32_t m = 0;
+        for (uint32_t i = 0; i < r.nfree; i++)
+            if (!gmk_bulk_free(st, r.freeq[i]))
+                r.freeq[m++] = r.freeq[i];
+        r.nfree = m;
+    }
     __syncthreads();
     const uint32_t n = r.nfree;
     if (n == 0)

@@ -120,6 +120,14 @@ typedef struct gmk_gpu_state {
      * round that dispatched them flushed its emits; the host's link takes it
      * as the channel's acknowledgement (bridge/link: Wire.Ack). */
     uint64_t *ack;
+    /* Bulk blocks (gpu/cuda Bulk): payload blocks after the pool's in the
+     * arena that the host fills by DMA and names in host.rx slots
+     * (GMK_TASK_PAYLOAD_DEV); a freed one is not returned to the pool but
+     * marked free for the host in bulk_free (mapped host memory). */
+    uint64_t bulk_off;   /* arena offset of the first bulk block */
+    uint32_t *bulk_free; /* one word per bulk block: 1 = free (the host's to fill) */
+    uint32_t bulk_block; /* bytes per bulk block */
+    uint32_t nbulk;      /* bulk blocks; 0: none */
 } gmk_gpu_state_t;
 
 #endif /* GMK_STATE_H */
