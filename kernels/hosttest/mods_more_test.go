@@ -41,7 +41,7 @@ func TestG5_GateMatchesGoModule(t *testing.T) {
 		gate.DefaultOpenType, kernel.ChanSpec{Mode: kernel.FanOut, Guarantee: kernel.Lossless})
 	m := openMods(t, hosttest.ModsConfig{GateMax: 4, GateMaxArrivals: 100})
 	gouts, gcodes, retries := device(t, m, reqs, 4)
-	couts, ccodes := c.run(t, "gate.arrive", reqs, len(gouts), len(gcodes))
+	couts, ccodes := c.Run(t, "gate.arrive", reqs, len(gouts), len(gcodes))
 	same(t, "gate", gouts, couts, gcodes, ccodes)
 	if len(gouts) < 100 || len(gcodes) < 10 || retries == 0 {
 		t.Fatalf("%d openings, %d failures, %d retries: too few to compare", len(gouts), len(gcodes), retries)
@@ -71,7 +71,7 @@ func TestG5_StatsMatchesGoModule(t *testing.T) {
 	c := bootCPU(t, kernel.BootConfig{}, s.Module(), "", 0, kernel.ChanSpec{})
 	m := openMods(t, hosttest.ModsConfig{StatsKinds: []uint8{0, 1, 2, 1}})
 	_, gcodes, _ := device(t, m, reqs, 0)
-	_, ccodes := c.run(t, "stats.in", reqs, 0, len(gcodes))
+	_, ccodes := c.Run(t, "stats.in", reqs, 0, len(gcodes))
 	same(t, "stats", nil, nil, gcodes, ccodes)
 	reg := s.Registry()
 	ctr, _ := reg.Counter("c")
@@ -117,7 +117,7 @@ func TestG5_LogForwardsWhatGoModuleWrites(t *testing.T) {
 	c := bootCPU(t, kernel.BootConfig{}, log.Module(log.Config{Level: sdk.LevelInfo, Writer: &buf, Ticks: true}), "", 0, kernel.ChanSpec{})
 	m := openMods(t, hosttest.ModsConfig{LogLevel: uint8(sdk.LevelInfo)})
 	gouts, gcodes, _ := device(t, m, reqs, 0)
-	_, ccodes := c.run(t, "log.write", reqs, 0, len(gcodes))
+	_, ccodes := c.Run(t, "log.write", reqs, 0, len(gcodes))
 	same(t, "log", nil, nil, gcodes, ccodes)
 	var lines bytes.Buffer // the forwarded records, rendered as modules/log renders them
 	for _, o := range gouts {
@@ -199,7 +199,7 @@ func reduceCase(t *testing.T, r sdk.Reducer, val func(*rand.Rand) uint64) {
 	c := bootCPU(t, kernel.BootConfig{Workers: 2}, reduce.Module(cfg), "reduce.out", reduce.DefaultOutType, modtest.Lossless)
 	m := openMods(t, hosttest.ModsConfig{ReduceOp: uint8(r.Op), ReduceKind: uint8(r.Kind), ReduceGroups: 3, ReduceElems: 16})
 	gouts, gcodes, _ := device(t, m, reqs, 3)
-	couts, ccodes := c.run(t, "reduce.in", reqs, len(gouts), len(gcodes))
+	couts, ccodes := c.Run(t, "reduce.in", reqs, len(gouts), len(gcodes))
 	same(t, "reduce", gouts, couts, gcodes, ccodes)
 	if len(gouts) < 10 || len(gcodes) < 5 {
 		t.Fatalf("%d results, %d failures: too few to compare", len(gouts), len(gcodes))
