@@ -1,15 +1,12 @@
 package kernel
 
 import (
-	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 
-	"github.com/gmkernel/gmk/kernel/alloc"
 	"github.com/gmkernel/gmk/kernel/channel"
 	"github.com/gmkernel/gmk/kernel/task"
 )
@@ -66,15 +63,18 @@ type detLane struct {
 	inbox             []detIn      // from outside the runner, arrival order
 	spare             []detIn      // the other inbox buffer (runner-owned)
 	nIn               atomic.Int64 // len(inbox)
-	count             atomic.Int64 // tasks in the lane (pending and Halt's accounting)
+	count             atomic.Int64 // tasks in the lane (pending and Halt's accounting); the runner's changes arrive a batch at a time (delta)
 	hash              atomic.Uint64
 	ticks             atomic.Uint64
 	runs              atomic.Uint64 // tasks run
 	tickNS, maxTickNS atomic.Int64
-	busyNS            atomic.Int64               // worker 0's time running the lane's tasks
+	busyNS            atomic.Int64               // worker 0's time in the lane: its tasks and its tick boundaries
+	boundaryNS        atomic.Int64               // of which at tick boundaries (runDet)
 	fence             atomic.Pointer[fenceState] // SetFence; nil: not fenced (fence.go)
 
 	// Owned by worker 0 (the runner).
+	delta     int64  // the runner's changes to count not yet published (publish)
+	ran       uint64 // tasks run since the last publish
 	tick      uint64
 	seq       uint32
 	cur       []Task // the tick's tasks, canonical order
@@ -93,9 +93,16 @@ type DetStats struct {
 	Ran       uint64 // deterministic tasks run
 	TickNS    int64  // wall time of the last finished tick
 	MaxTickNS int64
-	Queued    int64  // waiting in the lane
+	Queued    int64  // waiting in the lane (Ran, Queued and Hash are published after each lane batch)
 	Hash      uint64 // the trace hash (TraceHash)
-	BusyNS    int64  // worker 0's wall time running deterministic tasks: the lane's cost to the other work
+	BusyNS    int64  // worker 0's wall time in the lane (its tasks and tick boundaries): the lane's cost to the other work
+	// BoundaryNS is the part of BusyNS spent at tick boundaries, the price
+	// of determinism beyond running handlers: taking the inbox, draining
+	// the deterministic channels in channel id order, delivering to their
+	// subscribers, numbering and sorting the tick; for a fenced lane also
+	// its tail and its checks of the peer's marks (FenceWaitNS is wall
+	// time, during which worker 0 runs other work).
+	BoundaryNS int64
 	// Fenced: the lane is tied to a peer's (SetFence). FenceWaits counts
 	// the ticks whose start waited for the peer, FenceWaitNS the wall time
 	// worker 0 waited.
@@ -111,7 +118,8 @@ func (k *Kernel) DetStats() DetStats {
 		return DetStats{}
 	}
 	s := DetStats{Tick: d.ticks.Load(), Ran: d.runs.Load(), TickNS: d.tickNS.Load(),
-		MaxTickNS: d.maxTickNS.Load(), Queued: d.count.Load(), Hash: d.hash.Load(), BusyNS: d.busyNS.Load()}
+		MaxTickNS: d.maxTickNS.Load(), Queued: d.count.Load(), Hash: d.hash.Load(), BusyNS: d.busyNS.Load(),
+		BoundaryNS: d.boundaryNS.Load()}
 	if f := d.fence.Load(); f != nil {
 		s.Fenced, s.FenceWaits, s.FenceWaitNS = true, f.waits.Load(), f.waitNS.Load()
 	}
@@ -241,7 +249,7 @@ func (w *worker) detEmit(t *Task) error {
 	t.Flags &^= task.ChannelMsg
 	t.Channel, t.YieldCount, t.Aux = 0, 0, 0
 	k.det.next = append(k.det.next, *t)
-	k.det.count.Add(1)
+	k.det.delta++
 	w.l.Shard.Add(cEmitted, 1)
 	return nil
 }
@@ -277,247 +285,8 @@ func (k *Kernel) detChanEmit(w *worker, c *channel.Channel, t *Task) error {
 	t.Flags &^= task.ChannelMsg
 	t.Channel, t.YieldCount, t.Aux = 0, 0, 0
 	d.bufs[id] = append(d.bufs[id], *t)
-	d.count.Add(1)
+	d.delta++
 	return nil
-}
-
-// runDet runs up to a batch of deterministic tasks on worker 0, advancing
-// the tick when the current one ran out; it returns how many ran.
-func (w *worker) runDet() int {
-	d := w.k.det
-	f := d.fence.Load()
-	if d.pos == len(d.cur) && (f == nil || !w.fenceTail(f)) && !w.detAdvance() {
-		return 0
-	}
-	n := 0
-	start := w.k.clock() // one clock read per lane batch, only when the lane runs
-	for ; d.pos < len(d.cur) && n < len(w.batch); n++ {
-		t := d.cur[d.pos]
-		d.pos++
-		d.count.Add(-1)
-		w.runDetTask(&t)
-	}
-	now := w.k.clock()
-	d.busyNS.Add(now - start)
-	if d.pos == len(d.cur) {
-		ns := now - d.tickStart
-		d.tickNS.Store(ns)
-		if ns > d.maxTickNS.Load() {
-			d.maxTickNS.Store(ns)
-		}
-		if f := d.fence.Load(); f != nil { // loaded again: the advance may be the fence's first
-			w.fenceTail(f) // the tick's tail, or its finish mark
-		}
-	}
-	return n
-}
-
-// detWork reports whether the lane has work for worker 0.
-func (d *detLane) detWork() bool {
-	if f := d.fence.Load(); f != nil {
-		return f.work(d)
-	}
-	return d.pos < len(d.cur) || len(d.next) > 0 || len(d.dirty) > 0 || d.nIn.Load() > 0
-}
-
-// detAdvance makes the next tick from what waits for it; false when nothing
-// does, or when the fence to a peer holds it (fence.go).
-func (w *worker) detAdvance() bool {
-	k, d := w.k, w.k.det
-	var seen uint64
-	d.mu.Lock()
-	f := d.fence.Load() // under mu: SetFence stores under mu, before any deterministic work
-	if f != nil {
-		seen = f.wake.Load() // before looking: news after this wakes the runner again
-	}
-	if f != nil && f.off {
-		f = nil
-		defer w.fenceDrop(d.fence.Load())
-	}
-	in := d.inbox
-	d.inbox, d.spare = d.spare[:0], nil // double buffer: no allocation per tick
-	d.nIn.Store(0)
-	d.mu.Unlock()
-	defer func() { d.spare = in[:0] }()
-	for _, x := range in {
-		if f != nil && f.take(x) {
-			continue
-		}
-		if x.ch == 0 {
-			d.next = append(d.next, x.t)
-			continue
-		}
-		if int(x.ch) >= len(d.bufs) {
-			d.bufs = append(d.bufs, make([][]Task, int(x.ch)+1-len(d.bufs))...)
-		}
-		if len(d.bufs[x.ch]) == 0 {
-			d.dirty = append(d.dirty, x.ch)
-		}
-		d.bufs[x.ch] = append(d.bufs[x.ch], x.t)
-	}
-	work := len(d.next) > 0 || len(d.dirty) > 0
-	if f != nil {
-		if f.seen = seen; !w.fenceReady(f, work) {
-			return false
-		}
-	} else if !work {
-		return false
-	}
-	d.tick++
-	d.ticks.Store(d.tick)
-	d.tickStart = k.clock()
-	cur := d.cur[:0]
-	if c := k.sysTick; c != nil && len(c.Subs()) > 0 {
-		d.tickTask[0] = Task{Meta0: d.tick}
-		cur = w.detDeliver(cur, c, d.tickTask[:]) // first of the tick, by subscriber
-	}
-	ticks := len(cur)
-	cur = append(cur, d.next...)
-	d.next = d.next[:0]
-	slices.Sort(d.dirty)
-	for _, id := range d.dirty {
-		cur = w.detDeliver(cur, k.chans.Get(id), d.bufs[id])
-		d.bufs[id] = d.bufs[id][:0]
-	}
-	d.dirty = d.dirty[:0]
-	for i := range cur {
-		d.seq++
-		cur[i].Seq = d.seq
-	}
-	slices.SortFunc(cur[ticks:], canonical)
-	d.cur, d.pos = cur, 0
-	if f != nil {
-		f.started(d.tick)
-	}
-	return true
-}
-
-// canonical orders a tick's tasks ([D1]).
-func canonical(a, b Task) int {
-	if c := cmp.Compare(a.Priority(), b.Priority()); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Type, b.Type); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Seq, b.Seq)
-}
-
-// detDeliver appends a copy of each of ts for each subscriber of c, in
-// subscriber order, to cur (subscribers of deterministic channels and of
-// sys.tick are deterministic handlers: subscribeSub checks). Without
-// subscribers a task is dropped (sys.dropped), like a lossy channel's.
-func (w *worker) detDeliver(cur []Task, c *channel.Channel, ts []Task) []Task {
-	k := w.k
-	subs := c.Subs()
-	sys := c == k.sysTick
-	for i := range ts {
-		t := &ts[i]
-		k.det.count.Add(-1)
-		if sys {
-			k.det.count.Add(1) // tick tasks were never counted in
-		}
-		if len(subs) == 0 {
-			w.l.Shard.Add(cEmitted, 1)
-			w.drop(t, task.ChanClosed)
-			continue
-		}
-		if t.Payload != 0 && len(subs) > 1 {
-			_ = k.arena.AddRefs(alloc.Handle(t.Payload), len(subs)-1)
-		}
-		for _, s := range subs {
-			x := *t
-			x.Flags |= task.ChannelMsg | task.Deterministic
-			x.Channel = c.ID() | uint32(s.Index())<<24
-			if sys {
-				x.Type = k.handlers[s.Handler].typ
-			}
-			w.l.Shard.Add(cEmitted, 1)
-			cur = append(cur, x)
-			k.det.count.Add(1)
-		}
-	}
-	return cur
-}
-
-// runDetTask runs one deterministic task on worker 0 and applies its result
-// without a supervisor: OK completes, YIELD and RETRY (up to the type's
-// retry limit) run again at the next tick, the rest goes to sys.error.
-func (w *worker) runDetTask(t *Task) {
-	k, d := w.k, w.k.det
-	var sub *channel.Sub
-	slot := int32(-1)
-	if t.Flags&task.ChannelMsg != 0 {
-		if c := k.chans.Get(t.ChannelID()); c != nil {
-			if sub = c.Sub(t.Subscriber()); sub != nil {
-				slot = sub.Handler
-			}
-		}
-	} else {
-		slot = k.types[t.Type].slot
-	}
-	if slot < 0 {
-		w.drop(t, task.UnknownType)
-		return
-	}
-	w.l.Shard.Add(k.layout.deq+int(t.Tenant), 1)
-	if k.types[t.Type].poisoned.Load() {
-		w.toError(t, task.Poisoned, sub)
-		return
-	}
-	h := &k.handlers[slot]
-	if k.heldMod(h.mod) {
-		w.detAgain(t) // its module is being re-initialised: the next tick
-		return
-	}
-	if t.Flags&task.Snapshotted != 0 {
-		k.snapStart(t)
-	}
-	if t.Payload != 0 { // the arguments include the payload's bytes, as the handler got them
-		if p, err := k.arena.Bytes(alloc.Handle(t.Payload), int(t.PayloadLen)); err == nil {
-			d.h = fnvBytes(d.h, p)
-		}
-	}
-	w.ctx.begin(t, h.mod, sub)
-	w.ctx.det = true
-	st := w.call(h.fn)
-	w.ctx.det, w.ctx.t = false, nil
-	d.runs.Add(1)
-	d.h = fnvTask(d.h, d.tick, t, st)
-	d.hash.Store(d.h)
-	switch {
-	case st == OK && w.ctx.yielded && int(t.YieldCount) >= int(k.types[t.Type].maxYields):
-		w.toError(t, task.YieldLimit, sub)
-	case st == OK && w.ctx.yielded:
-		t.YieldCount++
-		w.l.Shard.Add(cYielded, 1)
-		w.detAgain(t)
-	case st == OK:
-		w.complete(t, sub)
-	case st == Retry && int(t.Aux) < k.RetryLimit(t.Type):
-		t.Aux++
-		w.l.Shard.Add(cRetried, 1)
-		w.l.Shard.Add(k.layout.typeOK+int(t.Type)*3+2, 1)
-		w.detAgain(t)
-	default:
-		if st == task.Panicked {
-			w.l.Shard.Add(cPanics, 1)
-			w.pval = nil
-		}
-		if st == Retry {
-			st = retryLimit
-		}
-		k.countFailure(t.Type, d.tick)
-		w.toError(t, st, sub)
-	}
-}
-
-// detAgain keeps t for the next tick (a yield or a retry); it keeps its
-// channel header, so a delivery stays a delivery.
-func (w *worker) detAgain(t *Task) {
-	d := w.k.det
-	d.next = append(d.next, *t)
-	d.count.Add(1)
 }
 
 // FNV-1a (over 64-bit words) of the deterministic fields of a run ([D2]).
@@ -583,4 +352,5 @@ func (k *Kernel) drainDet(release func(*Task)) {
 	}
 	d.cur, d.pos, d.next, d.bufs, d.dirty, d.inbox = nil, 0, nil, nil, nil, nil
 	d.count.Store(0)
+	d.delta = 0
 }

@@ -64,6 +64,7 @@ type fenceState struct {
 	flushed   bool     // the current tick's tail (Out deliveries) is built
 	finished  bool     // the current tick is marked finished
 	blocked   bool     // the last advance waited for the peer
+	failed    bool     // the last try to build or start a tick found nothing to do (runDet)
 	seen      uint64   // wake when it blocked
 	blockedAt int64
 	waits     atomic.Uint64
