@@ -147,10 +147,22 @@ func TestF3_SnapshotResetFailures(t *testing.T) {
 		}
 	}
 	modtest.WaitFor(t, "the poison", func() bool { return f.k.Poisoned(tFail) })
-	snap, err := f.c.Snapshot(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A worker publishes its counters after the failure that poisoned the
+	// type: wait until the snapshot counts both failures.
+	var snap admin.Snapshot
+	modtest.WaitFor(t, "both failures counted", func() bool {
+		s, err := f.c.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap = s
+		for _, m := range s.Modules {
+			if m.Name == "rec" {
+				return m.Fail == 2
+			}
+		}
+		return false
+	})
 	if len(snap.Node.Kernels) != 1 || len(snap.Kernels) != 1 || len(snap.Workers) != 2 || len(snap.Channels) < 4 {
 		t.Fatalf("snapshot: %+v", snap)
 	}

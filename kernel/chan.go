@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
+	"runtime"
 	"unsafe"
 
 	"github.com/gmkernel/gmk/kernel/alloc"
@@ -99,9 +100,11 @@ func (k *Kernel) ChanEmit(id ChanID, t Task) error {
 }
 
 // ChanEmitWait is ChanEmit for producers outside the kernel that want a Go
-// channel's blocking send: while the channel is full it waits — without
-// spinning — until a subscriber drains, the channel closes, the kernel halts,
-// or ctx is done (then it returns ctx's error).
+// channel's blocking send: while the channel is full it yields the processor
+// for a bounded while (runtime.Gosched, a few tens of microseconds; see
+// spinRoom), then waits without spinning until a subscriber drains, the
+// channel closes, the kernel halts, or ctx is done (then it returns ctx's
+// error).
 func (k *Kernel) ChanEmitWait(ctx context.Context, id ChanID, t Task) error {
 	one := [1]Task{t}
 	return k.ChanEmitAll(ctx, id, one[:])
@@ -156,13 +159,20 @@ func (k *Kernel) ChanEmitBatch(id ChanID, ts []Task) (int, error) {
 // waiting like ChanEmitWait while the channel is full. Runtime-owned header
 // fields of ts are overwritten.
 func (k *Kernel) ChanEmitAll(ctx context.Context, id ChanID, ts []Task) error {
+	spun := false // the last wait was a spin; without progress since, block
 	for len(ts) > 0 {
 		n, err := k.ChanEmitBatch(id, ts)
 		ts = ts[n:]
 		if err != ErrChanFull {
 			return err
 		}
-		sig := k.chans.Get(id).RoomSignal()
+		c := k.chans.Get(id)
+		if (n > 0 || !spun) && k.spinRoom(c) {
+			spun = true
+			continue
+		}
+		spun = false
+		sig := c.RoomSignal()
 		if n, err = k.ChanEmitBatch(id, ts); err != ErrChanFull {
 			ts = ts[n:]
 			if err != nil || len(ts) == 0 {
@@ -182,13 +192,41 @@ func (k *Kernel) ChanEmitAll(ctx context.Context, id ChanID, ts []Task) error {
 	return nil
 }
 
+// spinRoom waits for room on c by yielding the processor (runtime.Gosched)
+// for a bounded number of rounds, and reports whether c has room — or
+// closed, or the kernel is stopping — by then (the caller then retries).
+// A producer that blocks on RoomSignal is woken through the Go scheduler,
+// which can take longer than the subscriber needs to drain the queue: it
+// then runs dry while the producer waits for a processor. Yielding keeps the
+// producer runnable without taking a processor another goroutine needs.
+func (k *Kernel) spinRoom(c *channel.Channel) bool {
+	for range roomSpins {
+		if c.Room() >= c.WakeRoom() || c.Closed() || k.stopping() {
+			return true
+		}
+		runtime.Gosched()
+	}
+	return false
+}
+
+// roomSpins bounds spinRoom: a few tens of microseconds of yielding, about
+// the time a subscriber takes to drain WakeRoom deliveries.
+const roomSpins = 256
+
 func (k *Kernel) chanEmit(sh *metrics.Shard, em *channel.Emitter, w *worker, id ChanID, t *Task) error {
-	c := k.chans.Get(id)
+	var c *channel.Channel
+	if w != nil {
+		c = w.chanOf(id)
+	} else {
+		c = k.chans.Get(id)
+	}
 	if c == nil {
 		return fmt.Errorf("%w: %d", ErrChanUnknown, id)
 	}
-	if err := k.checkTask(t); err != nil {
-		return err
+	if !k.plainTask(t) {
+		if err := k.checkTask(t); err != nil {
+			return err
+		}
 	}
 	if k.det != nil && k.detChan(c) {
 		return k.detChanEmit(w, c, t)
@@ -216,6 +254,12 @@ func (k *Kernel) chanEmit(sh *metrics.Shard, em *channel.Emitter, w *worker, id 
 		return ErrChanFull // the backpressure path: no allocation
 	}
 	return fmt.Errorf("%w: %s", st.Err(), c.Name())
+}
+
+// plainTask reports whether checkTask has nothing to do for t (valid tenant
+// and type, not Snapshotted): the inlined test of the emit fast path.
+func (k *Kernel) plainTask(t *Task) bool {
+	return int(t.Tenant) < k.cfg.Tenants && int(t.Type) < k.cfg.MaxTypes && t.Flags&task.Snapshotted == 0
 }
 
 func (k *Kernel) checkTask(t *Task) error {

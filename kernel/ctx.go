@@ -24,6 +24,7 @@ type Ctx struct {
 	start   int64            // kernel clock at the first yield point
 	det     bool             // running a task of the deterministic lane (det.go)
 	sorted  *sortBuf         // SortBatch dispatch state (sortbatch.go); nil until the first sorted batch
+	traced  bool             // runTask traced the running task's start (settle traces its end)
 }
 
 func (c *Ctx) begin(t *Task, mod int32, sub *channel.Sub) {

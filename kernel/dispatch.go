@@ -18,32 +18,33 @@ func (w *worker) dispatch(batch []Task) {
 		w.dispatchSorted(batch) // sortbatch.go
 		return
 	}
-	w.l.StartHandoffs(len(batch))
-	for i := range batch {
-		w.runTask(&batch[i])
-		for t := w.l.TakeHandoff(); t != nil; t = w.l.TakeHandoff() {
-			w.runTask(t) // a delivery its handler made for this worker (Core.Handoff)
-		}
+	w.l.StartHandoffs(handoffsPerTask * len(batch))
+	w.next = 0
+	for w.next < len(batch) || w.l.HandoffPending() {
+		w.runGuarded(batch) // returns early only after a handler panicked
 	}
 	w.l.StartHandoffs(0)
 }
 
+// handoffsPerTask is how many handoffs (sched.Core.Handoff) a dispatch allows
+// per task of its batch: enough for an item to run through a co-located
+// pipeline of a few stages depth-first, while a chain that keeps emitting to
+// itself still returns to the worker loop after a bounded number of runs.
+const handoffsPerTask = 4
+
 // runTask resolves the handler ([M3]: table by type, or the subscription of a
-// channel delivery), runs it with panic recovery and applies its result.
+// channel delivery), runs it with panic recovery (its own, or runGuarded's
+// for the whole batch) and applies its result.
 func (w *worker) runTask(t *Task) {
 	k := w.k
 	var sub *channel.Sub
 	slot := int32(-1)
 	if t.Flags&task.ChannelMsg != 0 {
-		c := k.chans.Get(t.ChannelID())
-		if c == nil {
+		if sub = w.subOf(t.Channel); sub == nil {
 			w.drop(t, task.ChanUnknown)
 			return
 		}
-		if sub = c.Sub(t.Subscriber()); sub == nil {
-			w.drop(t, task.ChanUnknown)
-			return
-		}
+		c := sub.Channel()
 		if sub.Home == w.id { // a retried delivery may run elsewhere (deferred decisions); only its home tracks begun
 			sub.Begin(t.Seq)
 		}
@@ -80,13 +81,31 @@ func (w *worker) runTask(t *Task) {
 	if t.Flags&task.Snapshotted != 0 {
 		k.snapStart(t)
 	}
-	traced := trace.Enabled && w.traceTask(t, h.mod)
+	// A task's start and end are recorded ([O3]) always for EMIT_TRACE
+	// tasks, else at module level ALL through the worker's sampler.
+	traced := trace.Enabled && (t.Flags&EmitTrace != 0 ||
+		k.levels.Enabled(int(h.mod), trace.TaskStart) && w.tw.Sample())
 	if traced {
 		w.trace(trace.TaskStart, t, uint64(t.Seq), uint64(w.id))
 	}
 	w.ctx.begin(t, h.mod, sub)
-	st := w.call(h.fn)
-	if traced {
+	w.ctx.traced = traced
+	var st Status
+	if w.guarded {
+		w.inFn = true // a panic from here to the store below is the handler's
+		st = h.fn(&w.ctx)
+		w.inFn = false
+	} else {
+		st = w.call(h.fn)
+	}
+	w.settle(st)
+}
+
+// settle applies the result st of the task w.ctx is running: a yield,
+// completion or failure ([Y1], [F1]–[F3]).
+func (w *worker) settle(st Status) {
+	t, sub := w.ctx.t, w.ctx.sub
+	if trace.Enabled && w.ctx.traced {
 		w.trace(trace.TaskEnd, t, uint64(int64(st)), uint64(t.Seq))
 	}
 	switch {
@@ -95,7 +114,7 @@ func (w *worker) runTask(t *Task) {
 	case st == OK:
 		w.complete(t, sub)
 	default:
-		w.failed(t, st, sub, h.mod)
+		w.failed(t, st, sub, w.ctx.mod)
 	}
 	w.ctx.t = nil
 }
@@ -249,6 +268,9 @@ func (w *worker) toError(t *Task, code Status, sub *channel.Sub) {
 		w.release(t.Payload) // an error of an error report: counted, not re-reported
 		return
 	}
+	// Published before the report goes out (the slow path can afford it):
+	// whoever handles the report then sees the failure in the counters.
+	sh.Flush()
 	k.toSys(sh, &w.em, k.sysError, t, code)
 }
 
@@ -317,5 +339,9 @@ func (k *Kernel) isSysChan(id uint32) bool {
 }
 
 func (k *Kernel) isSysSub(s *channel.Sub) bool {
-	return s != nil && k.isSysChan(s.Channel().ID())
+	if s == nil {
+		return false
+	}
+	c := s.Channel()
+	return c == k.sysError || c == k.sysDropped
 }

@@ -6,15 +6,6 @@ import (
 	"github.com/gmkernel/gmk/kernel/trace"
 )
 
-// traceTask decides whether a task's start/end are recorded ([O3]): always for
-// EMIT_TRACE tasks, else at module level ALL through the worker's sampler.
-func (w *worker) traceTask(t *Task, mod int32) bool {
-	if t.Flags&EmitTrace != 0 {
-		return true
-	}
-	return w.k.levels.Enabled(int(mod), trace.TaskStart) && w.tw.Sample()
-}
-
 // traceEvent reports whether ev is recorded for module mod (EMIT_TRACE tasks
 // always are).
 func (w *worker) traceEvent(ev trace.Event, mod int32, t *Task) bool {

@@ -40,6 +40,14 @@ type worker struct {
 	rng      uint64
 	pval     any // recovered panic value of the last dispatch
 
+	subs1  subCache  // delivery → subscription (guard.go)
+	chans1 chanCache // channel id → channel, for emits (guard.go)
+	// The guarded dispatch (guard.go): the batch index runGuarded runs next,
+	// whether its recovery is armed, and whether a handler is running.
+	next    int
+	guarded bool
+	inFn    bool
+
 	held  []heldQ // tasks waiting for room on a full channel (held.go)
 	nheld int
 	det   *detLane // worker 0 runs the deterministic lane (det.go); nil elsewhere

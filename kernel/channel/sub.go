@@ -33,6 +33,9 @@ type Sub struct {
 	// numbered: deliveries are numbered by next (lossless P2P without a
 	// replay buffer, not the error handler). Set at construction.
 	numbered bool
+	// acks: the channel has a replay buffer, the only reader of acked (Ack
+	// is a no-op without one). Set at construction.
+	acks bool
 	// paused stops the home worker from draining the queue (flow control
 	// from outside the workers: a relay whose consumer is slow). The queue
 	// fills, and emitters see the channel's full behaviour.
@@ -82,7 +85,7 @@ func (s *Sub) Acked() uint32 { return s.acked.Load() }
 // worker only. Only a replay buffer reads acknowledgements, so without one Ack
 // costs nothing (no atomic store per delivery).
 func (s *Sub) Ack(seq uint32) {
-	if s.ch.replay == nil {
+	if !s.acks {
 		return
 	}
 	if int32(seq-s.acked.Load()) > 0 {
@@ -163,7 +166,7 @@ func (c *Channel) SetErrorHandler(home int, handler int32) (*Sub, error) {
 
 func (c *Channel) newSub(index, home int, handler int32) *Sub {
 	return &Sub{ch: c, index: index, Home: home, Handler: handler, q: newRing(c.cap),
-		numbered: c.spec.Guarantee == Lossless && !c.lockedPath() && index != ErrorSub}
+		numbered: c.spec.Guarantee == Lossless && !c.lockedPath() && index != ErrorSub, acks: c.replay != nil}
 }
 
 // DeliverError hands a failed delivery to the channel's error handler with its

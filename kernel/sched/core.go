@@ -267,6 +267,10 @@ func (l *Local) TakeHandoff() *task.Task {
 	return t
 }
 
+// HandoffPending reports whether the handoff slot holds a delivery that
+// TakeHandoff has not returned yet. Owner only.
+func (l *Local) HandoffPending() bool { return l.full }
+
 // PopShared gathers a batch for worker l from the yield-overflow queue first,
 // then from the shared ready queue.
 func (c *Core) PopShared(l *Local, dst []task.Task) int {

@@ -386,7 +386,7 @@ func TestS3_ClockOnlyForGRQ(t *testing.T) {
 
 // [C4] [S1] Handoff fills the one-task slot only while a dispatch allows it
 // (StartHandoffs) and the slot is free, counts the enqueue, and returns the
-// slot's copy; TakeHandoff returns it, and the slots alternate so the
+// slot's copy; HandoffPending reports it until TakeHandoff returns it, and the slots alternate so the
 // running handoff stays valid while its handler hands off the next one.
 // After the allowed number of hops, or outside a dispatch, Handoff refuses.
 func TestC4_HandoffSlot(t *testing.T) {
@@ -397,15 +397,15 @@ func TestC4_HandoffSlot(t *testing.T) {
 		t.Fatal("handoff outside a dispatch")
 	}
 	l.StartHandoffs(2)
-	if d := f.c.Handoff(l, &a); d == nil || d.Meta0 != 1 {
-		t.Fatalf("first handoff: %v", d)
+	if d := f.c.Handoff(l, &a); d == nil || d.Meta0 != 1 || !l.HandoffPending() {
+		t.Fatalf("first handoff: %v (pending %v)", d, l.HandoffPending())
 	}
 	if f.c.Handoff(l, &b) != nil {
 		t.Fatal("second handoff into a full slot")
 	}
 	run := l.TakeHandoff()
-	if run == nil || run.Meta0 != 1 || l.TakeHandoff() != nil {
-		t.Fatalf("take: %v", run)
+	if run == nil || run.Meta0 != 1 || l.HandoffPending() || l.TakeHandoff() != nil {
+		t.Fatalf("take: %v (pending %v)", run, l.HandoffPending())
 	}
 	if f.c.Handoff(l, &b) == nil || run.Meta0 != 1 {
 		t.Fatalf("the handoff made while running %v overwrote it", run)
