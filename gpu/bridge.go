@@ -61,6 +61,19 @@ func RenewMemBridge(b Bridge, c bridge.Config) (Bridge, error) {
 	return Bridge{Host: h, Dev: d, Ack: new(atomic.Uint64)}, nil
 }
 
+// ShmBridge makes a shared-memory bridge region (bridge.NewShm, both ends:
+// the other process or the device maps the same region) with ack, set to
+// 0, as its Ack cell — the transport of a GPU kernel outside this process's
+// memory (the GPU daemon's, the device's).
+func ShmBridge(c bridge.Config, ack *atomic.Uint64) (Bridge, error) {
+	s, err := bridge.NewShm(c)
+	if err != nil {
+		return Bridge{}, err
+	}
+	ack.Store(0)
+	return Bridge{Host: s, Dev: s, Ack: ack}, nil
+}
+
 // RenewShmBridge formats b's shared-memory region (bridge.NewShm, both ends
 // of b) for the next epoch in place (bridge.Shm.Reformat: sequences
 // continue) and sets its Ack cell to 0 — the successor after a reset of a

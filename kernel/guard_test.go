@@ -38,19 +38,7 @@ func TestF3_PanicInGuardedBatch(t *testing.T) {
 		Channels: []ChanDecl{{Name: "g.in", Dir: Consume, Type: 1, Guarantee: Lossless},
 			{Name: "g.mid", Dir: Produce, Type: 2, Guarantee: Lossless, Slots: 1 << 14}},
 	}
-	relay := Module{Name: "relay",
-		Handlers: []Handler{{Type: 2, Fn: func(c *Ctx) Status {
-			midOrder.see(c.Task())
-			x := *c.Task()
-			x.Type = 3
-			if c.ChanEmit(out, x) != nil {
-				t.Error("emit on g.out refused")
-			}
-			return OK
-		}}},
-		Channels: []ChanDecl{{Name: "g.mid", Dir: Consume, Type: 2, Guarantee: Lossless, Slots: 1 << 14},
-			{Name: "g.out", Dir: Produce, Type: 3, Guarantee: Lossless, Slots: 1 << 14}},
-	}
+	relay := relayMod(t, "g", 1<<14, &midOrder, &out)
 	sink := spCons("sink", ChanDecl{Name: "g.out", Type: 3, Guarantee: Lossless, Slots: 1 << 14},
 		func(c *Ctx) Status {
 			if x := c.Task(); x.Aux == 0 && x.Meta0%7 == 3 {

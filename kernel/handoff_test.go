@@ -29,19 +29,7 @@ func TestC4_HandoffKeepsFIFO(t *testing.T) {
 		Channels: []ChanDecl{{Name: "h.in", Dir: Consume, Type: 1, Guarantee: Lossless},
 			{Name: "h.mid", Dir: Produce, Type: 2, Guarantee: Lossless, Slots: 1 << 16}},
 	}
-	relay := Module{Name: "relay",
-		Handlers: []Handler{{Type: 2, Fn: func(c *Ctx) Status {
-			midOrder.see(c.Task())
-			x := *c.Task()
-			x.Type = 3
-			if c.ChanEmit(out, x) != nil {
-				t.Error("emit on h.out refused")
-			}
-			return OK
-		}}},
-		Channels: []ChanDecl{{Name: "h.mid", Dir: Consume, Type: 2, Guarantee: Lossless, Slots: 1 << 16},
-			{Name: "h.out", Dir: Produce, Type: 3, Guarantee: Lossless, Slots: 1 << 16}},
-	}
+	relay := relayMod(t, "h", 1<<16, &midOrder, &out)
 	sink := spCons("sink", ChanDecl{Name: "h.out", Type: 3, Guarantee: Lossless, Slots: 1 << 16},
 		func(c *Ctx) Status { outOrder.see(c.Task()); return OK })
 	k := spBoot(t, spCfg(), splitMod, relay, sink)
@@ -65,5 +53,23 @@ func TestC4_HandoffKeepsFIFO(t *testing.T) {
 	outOrder.check(t, "sink (h.out)", total)
 	if want := n + 2*total; r.Stats.Completed != want {
 		t.Errorf("completed %d, want %d", r.Stats.Completed, want)
+	}
+}
+
+// relayMod is a module that records the order of what arrives on channel
+// <p>.mid (type 2) and passes each task on to <p>.out (type 3, *out's id).
+func relayMod(t *testing.T, p string, slots int, order *spOrder, out *ChanID) Module {
+	return Module{Name: "relay",
+		Handlers: []Handler{{Type: 2, Fn: func(c *Ctx) Status {
+			order.see(c.Task())
+			x := *c.Task()
+			x.Type = 3
+			if c.ChanEmit(*out, x) != nil {
+				t.Error("emit on " + p + ".out refused")
+			}
+			return OK
+		}}},
+		Channels: []ChanDecl{{Name: p + ".mid", Dir: Consume, Type: 2, Guarantee: Lossless, Slots: slots},
+			{Name: p + ".out", Dir: Produce, Type: 3, Guarantee: Lossless, Slots: slots}},
 	}
 }

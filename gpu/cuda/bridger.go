@@ -48,14 +48,11 @@ func (b *Backend) NewBridge(c bridge.Config) (gpu.Bridge, error) {
 	if (b.used+1)*ackStride > len(b.acks) {
 		return gpu.Bridge{}, fmt.Errorf("cuda: more than %d bridge regions", len(b.acks)/ackStride)
 	}
-	s, err := bridge.NewShm(c)
-	if err != nil {
-		return gpu.Bridge{}, err
+	br, err := gpu.ShmBridge(c, (*atomic.Uint64)(unsafe.Pointer(&b.acks[b.used*ackStride])))
+	if err == nil {
+		b.used++
 	}
-	ack := (*atomic.Uint64)(unsafe.Pointer(&b.acks[b.used*ackStride]))
-	ack.Store(0)
-	b.used++
-	return gpu.Bridge{Host: s, Dev: s, Ack: ack}, nil
+	return br, err
 }
 
 // RenewBridge implements gpu.Bridger: after a Reset the region is

@@ -31,14 +31,11 @@ func (b *Backend) NewBridge(c bridge.Config) (gpu.Bridge, error) {
 	if b.used == maxCells {
 		return gpu.Bridge{}, fmt.Errorf("daemon: more than %d bridge regions", maxCells)
 	}
-	s, err := bridge.NewShm(c)
-	if err != nil {
-		return gpu.Bridge{}, err
+	br, err := gpu.ShmBridge(c, b.page.cell(b.used))
+	if err == nil {
+		b.used++
 	}
-	ack := b.page.cell(b.used)
-	ack.Store(0)
-	b.used++
-	return gpu.Bridge{Host: s, Dev: s, Ack: ack}, nil
+	return br, err
 }
 
 // RenewBridge implements gpu.Bridger: the region is formatted for the next
