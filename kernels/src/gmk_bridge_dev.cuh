@@ -40,7 +40,7 @@ __device__ void gmk_rx_release(gmk_gpu_state_t *st, gmk_round &r, bool force) {
 /* Worker 0: take up to rx_batch tasks from host.rx. Returns the count. */
 __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t *ws) {
     gmk_bridge_ring_t *rx = st->rx;
-    uint64_t t0 = threadIdx.x == 0 ? gmk_tnow() : 0;
+    uint64_t t0 = threadIdx.x == 0 ? gmk_now() : 0;
     if (threadIdx.x == 0) {
         uint64_t n = r.rx_tail_cache - r.rx_head;
         if (n == 0) {
@@ -53,7 +53,7 @@ __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t
     }
     __syncthreads();
     const uint32_t n = r.n;
-    uint64_t t1 = threadIdx.x == 0 ? gmk_tnow() : 0;
+    uint64_t t1 = threadIdx.x == 0 ? gmk_now() : 0;
     if (threadIdx.x == 0)
         ws->ns_rx_poll += t1 - t0;
     if (n == 0) {
@@ -112,7 +112,7 @@ __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t
         r.batch[i] = t;
     }
     __syncthreads();
-    uint64_t t2 = threadIdx.x == 0 ? gmk_tnow() : 0;
+    uint64_t t2 = threadIdx.x == 0 ? gmk_now() : 0;
     if (threadIdx.x == 0) { /* one claim for every payload block of the batch */
         uint64_t pos = 0;
         r.qn = r.need ? gmk_mpmc_claim(st->pool, r.need, &pos) : 0;
@@ -145,7 +145,7 @@ __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t
         if (r.src[i] != 0)
             gmk_pool_free(r, r.batch[i].payload);
     gmk_pool_flush(st, r);
-    uint64_t t3 = threadIdx.x == 0 ? gmk_tnow() : 0;
+    uint64_t t3 = threadIdx.x == 0 ? gmk_now() : 0;
     if (threadIdx.x == 0) {
         uint32_t c = 0;
         for (uint32_t i = 0; i < k; i++) {
@@ -164,7 +164,7 @@ __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t
                       [&](uint32_t i) { return r.src[i]; });
     }
     __syncthreads();
-    uint64_t t4 = threadIdx.x == 0 ? gmk_tnow() : 0;
+    uint64_t t4 = threadIdx.x == 0 ? gmk_now() : 0;
     if (threadIdx.x == 0) {
         if (k < n && k == 0) {
             gmk_bridge_slot_t *s = r.rxg.slot(r.rx_head);
@@ -181,7 +181,7 @@ __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t
         }
         gmk_rx_release(st, r, false);
         r.n = k;
-        uint64_t t5 = gmk_tnow();
+        uint64_t t5 = gmk_now();
         ws->ns_rx_slots += t2 - t1;
         ws->ns_rx_blocks += t3 - t2;
         ws->ns_rx_copy += t4 - t3;
@@ -216,7 +216,7 @@ __device__ __forceinline__ void gmk_tx_bell(gmk_gpu_state_t *st, gmk_bell &b) {
 __device__ __forceinline__ uint32_t gmk_stage_tx(gmk_gpu_state_t *st, gmk_round &r, uint32_t m, gmk_wstat_t *ws,
                                                  gmk_bell &bell) {
     gmk_bridge_ring_t *tx = st->tx;
-    uint64_t ts = threadIdx.x == 0 ? gmk_tnow() : 0;
+    uint64_t ts = threadIdx.x == 0 ? gmk_now() : 0;
     if (threadIdx.x == 0) {
         const uint64_t cap = r.txg.mask + 1, size = r.txg.ssize;
         uint32_t k = 0;
@@ -274,7 +274,7 @@ __device__ __forceinline__ uint32_t gmk_stage_tx(gmk_gpu_state_t *st, gmk_round 
     }
     gmk_pool_flush(st, r);
     if (threadIdx.x == 0 && k > 0) {
-        uint64_t t0 = gmk_tnow();
+        uint64_t t0 = gmk_now();
         r.tx_tail += k;
         r.tx_seq += k;
         gmk_sys_st_rlx64(&tx->stage_tail, r.tx_stage_tail);
@@ -284,13 +284,13 @@ __device__ __forceinline__ uint32_t gmk_stage_tx(gmk_gpu_state_t *st, gmk_round 
          * a relaxed store here the host sees the tail before the slots (a
          * sequence gap within the first 2,000 round trips on an H200). */
         gmk_sys_st_rel64(&tx->tail, r.tx_tail);
-        uint64_t t1 = gmk_tnow();
+        uint64_t t1 = gmk_now();
         gmk_tx_bell(st, bell); /* an earlier publication's answer */
         bell.waiting = gmk_sys_ld_rlx32(&tx->cons_waiting);
         bell.pending = true;
         ws->ns_tx_stage += t0 - ts;
         ws->ns_tx_publish += t1 - t0;
-        ws->ns_tx_bell += gmk_tnow() - t1;
+        ws->ns_tx_bell += gmk_now() - t1;
         ws->bridge_out += k;
     }
     __syncthreads();

@@ -397,18 +397,18 @@ extern "C" __global__ void gmk_worker(gmk_gpu_state_t *stg) {
         if (r.stop)
             break;
         uint32_t n = 0, from_rx = 0;
-        uint64_t t0 = tid == 0 ? gmk_tnow() : 0;
+        uint64_t t0 = tid == 0 ? gmk_now() : 0;
         if (w == 0 && st->rx != 0)
             n = from_rx = gmk_gather_rx(st, r, ws);
         if (n == 0)
             n = gmk_gather_evq(st, r, w, ws);
         if (n == 0)
             n = gmk_gather(st, r, w, round);
-        uint64_t t1 = tid == 0 ? gmk_tnow() : 0;
+        uint64_t t1 = tid == 0 ? gmk_now() : 0;
         if (w == 0 && st->tx != 0)
             gmk_drain_egress(st, r, ws, bell);
         if (tid == 0) {
-            uint64_t t2 = gmk_tnow();
+            uint64_t t2 = gmk_now();
             ws->ns_gather += t1 - t0;
             ws->ns_egress += t2 - t1;
         }
@@ -436,11 +436,11 @@ extern "C" __global__ void gmk_worker(gmk_gpu_state_t *stg) {
         bool mixed = __syncthreads_or(differs);
         if (mixed)
             gmk_sort(r, n);
-        uint64_t t3 = tid == 0 ? gmk_tnow() : 0;
+        uint64_t t3 = tid == 0 ? gmk_now() : 0;
         gmk_dispatch_batch(st, r, w, n, round, ws, round);
         gmk_free_payloads(st, r, n);
         __syncthreads();
-        uint64_t t4 = tid == 0 ? gmk_tnow() : 0;
+        uint64_t t4 = tid == 0 ? gmk_now() : 0;
         gmk_flush(st, r, w, ws, bell);
         if (tid == 0 && from_rx > 0 && st->ack != 0) {
             /* Acknowledge the host.rx tasks this round ran: their handlers
@@ -456,7 +456,7 @@ extern "C" __global__ void gmk_worker(gmk_gpu_state_t *stg) {
             gmk_rx_release(st, r, true); /* caught up: free the producer's slots */
         if (tid == 0) {
             ws->ns_dispatch += t4 - t3;
-            ws->ns_flush += gmk_tnow() - t4;
+            ws->ns_flush += gmk_now() - t4;
             ws->done += n;
             ws->batches++;
             ws->failed += r.fails;

@@ -22,16 +22,6 @@ __device__ __noinline__ void gmk_trace_(gmk_gpu_state_t *st, uint32_t w, uint32_
     r->arg = arg;
 }
 
-/* The clock of the worker's phase timers (wstat ns_*): %globaltimer, or
- * nothing with GMK_NO_PHASE_TIMERS (to measure what the timers cost). */
-__device__ __forceinline__ uint64_t gmk_tnow() {
-#ifdef GMK_NO_PHASE_TIMERS
-    return 0;
-#else
-    return gmk_now();
-#endif
-}
-
 /* Host-memory accesses (system scope): acquire loads and release stores
  * rather than __threadfence_system (fence.sc.sys), which would also wait for
  * every earlier posted write of the thread to reach the host — a PCIe round
