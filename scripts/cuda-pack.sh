@@ -26,6 +26,11 @@ start=$(date +%s)
 timeout 120 ./gmk-gpu-bench "$@" >"$out/bench.log" 2>&1
 echo "benchmark: rc=$? in $(($(date +%s) - start)) s"
 grep -E '^gpu|^# (rtt|device|totals)' "$out/bench.log"
+# Bulk DMA again with 32 workers: the copy engine slows as more worker
+# blocks are resident (kernels/NOTES.md), whatever they do.
+timeout 60 ./gmk-gpu-bench -only bulk -workers 32 "$@" >"$out/bench-bulk32.log" 2>&1
+echo "bulk, 32 workers: rc=$?"
+grep -E '^gpu (bridge cuda-dma|probe bulk-dma.*running=true)|^# device' "$out/bench-bulk32.log"
 RUN
 chmod +x "$dir/run.sh"
 du -sh "$dir"

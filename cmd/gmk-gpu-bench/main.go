@@ -5,9 +5,10 @@
 //
 //	gpu launch-baseline <async|sync> <launches/s> us_per_launch=<x>
 //	gpu persistent spin <tasks/s> workers=<n> tasks=<n> vs_launch=<x>
+//	gpu probe pingpong pollers=<n> p50_us=<x> p99_us=<x> min_us=<x>
 //	gpu bridge-rtt inline p50_us=<x> p99_us=<x> n=<n>
 //	gpu bridge cuda batch=<n> <inline|4k|16k|4k-by-ref|16k-by-ref> <tasks/s> gb_per_s=<x> transfers_per_task=<x>
-//	gpu bridge cuda-dma batch=<n> 64k-bulk <tasks/s> gb_per_s=<x>
+//	gpu bridge cuda-dma batch=<n> 64k-bulk <tasks/s> gb_per_s=<x> wait_us_per_send=<µs> copy_us_per_send=<µs>
 //
 // The baseline is one kernel launch per task (cuLaunchKernel from C, one
 // block of 32 threads doing what one task does); the persistent kernel runs
@@ -59,6 +60,7 @@ func main() {
 	rtts := flag.Int("rtt", 20000, "bridge round trips")
 	bridgeN := flag.Int("bridge-n", 2000000, "inline tasks per bridge throughput run (payload runs use n / KiB of payload)")
 	only := flag.String("only", "", "run one part: launch, spin, rtt, bridge, bulk (by-reference payloads; bridge includes it)")
+	idleSleep := flag.Duration("idle-sleep", 0, "longest sleep of an idle worker between looks for work (0: the kernel's default)")
 	rxMode := flag.String("rx", "mapped", "host.rx mode: mapped (device polls pinned host memory) or dma (copy engine)")
 	flag.Parse()
 
@@ -73,7 +75,7 @@ func main() {
 	check(err)
 	k, err := cuda.Open(cuda.Config{PTX: image, Workers: *workers, Threads: *threads,
 		Bridge: bridge.Config{Capacity: 8192, Staging: 64 << 20}, RxMode: cuda.RxMode(*rxMode),
-		BulkBlocks: 256, BulkBlock: bulkBlock})
+		BulkBlocks: 256, BulkBlock: bulkBlock, IdleSleep: *idleSleep})
 	check(err)
 	defer func() { check(k.Close()) }()
 	check(k.Boot())
@@ -86,6 +88,12 @@ func main() {
 		lat, err := k.ProbeRead(10000)
 		check(err)
 		fmt.Printf("gpu probe host-read ns=%d\n", lat.Nanoseconds())
+		for _, pollers := range []int{1, 4} {
+			rtt, err := k.ProbePingPong(20000, pollers)
+			check(err)
+			fmt.Printf("gpu probe pingpong pollers=%d p50_us=%.2f p99_us=%.2f min_us=%.2f\n", pollers,
+				us(rtt[len(rtt)/2]), us(rtt[len(rtt)*99/100]), us(rtt[0]))
+		}
 		bw, err := k.ProbeDMA(64<<20, 20)
 		check(err)
 		fmt.Printf("gpu probe dma-htod gb_per_s=%.2f\n", bw/1e9)
@@ -128,8 +136,9 @@ func main() {
 				bridgeRun(k, batch, size, *bridgeN/(size/1024), buf)
 			}
 		}
-		for _, batch := range []int{32, 128} {
-			bulkDMA(k, batch, *bridgeN/200/batch*batch, buf)
+		bulkProbe(k, buf)
+		for _, batch := range []int{32, 64, 128} {
+			bulkDMA(k, batch, *bridgeN/50/batch*batch, buf)
 		}
 		check(buf.Free())
 	}
@@ -333,7 +342,7 @@ func bulkDMA(k *cuda.Kernel, batch, n int, src *cuda.HostBuffer) {
 	check(k.Launch())
 	defer func() { check(k.Stop(5 * time.Second)) }()
 	ts := make([]task.Task, batch)
-	start := time.Now()
+	before, start := k.BulkStats(), time.Now()
 	for i := 0; i < n; i += batch {
 		for j := range ts {
 			ts[j] = task.Task{Type: sinkType, PayloadLen: bulkBlock, Meta0: uint64(i + j)}
@@ -343,5 +352,29 @@ func bulkDMA(k *cuda.Kernel, batch, n int, src *cuda.HostBuffer) {
 	for !k.RxDrained() {
 	}
 	rate := float64(n) / time.Since(start).Seconds()
-	fmt.Printf("gpu bridge cuda-dma batch=%d 64k-bulk %.0f gb_per_s=%.2f\n", batch, rate, rate*bulkBlock/1e9)
+	a := k.BulkStats()
+	sends := float64(a.Sends - before.Sends)
+	fmt.Printf("gpu bridge cuda-dma batch=%d 64k-bulk %.0f gb_per_s=%.2f wait_us_per_send=%.1f copy_us_per_send=%.1f\n", batch, rate, rate*bulkBlock/1e9,
+		float64(a.WaitNS-before.WaitNS)/sends/1e3, float64(a.CopyNS-before.CopyNS)/sends/1e3)
 }
+
+// bulkProbe prints the copy engine's rate into the bulk blocks by copy size,
+// with the kernel stopped and running (its workers idle).
+func bulkProbe(k *cuda.Kernel, src *cuda.HostBuffer) {
+	for _, running := range []bool{false, true} {
+		if running {
+			check(k.Launch())
+		}
+		for _, size := range []int{256 << 10, 1 << 20, 2 << 20, 8 << 20, 16 << 20} {
+			bw, err := k.ProbeBulkDMA(src, size, max(8, (256<<20)/size))
+			check(err)
+			fmt.Printf("gpu probe bulk-dma bytes=%d kernel_running=%v gb_per_s=%.2f\n", size, running, bw/1e9)
+		}
+		if running {
+			check(k.Stop(5 * time.Second))
+		}
+	}
+}
+
+// us is d in microseconds.
+func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }

@@ -15,15 +15,21 @@ import (
 // slots) reach the echo handler intact and come back in order — payloads
 // larger than a pool block included — and every bulk block is marked free
 // again once its task's payload was released, so the ring of blocks is
-// reused several times over ([B2] [B3]).
+// reused several times over; each send is copied in two chunks, the first's
+// tasks published before the second's ([B2] [B3]).
 func TestB3_BulkBlocksByDMA(t *testing.T) {
-	const blocks, block, per, rounds = 16, 64 << 10, 8, 12 // 96 tasks through 16 blocks
+	// 192 tasks through 32 blocks; a send of 16 blocks of 256 KiB is two
+	// chunks of bulkChunkMin bytes.
+	const blocks, block, per, rounds = 32, 256 << 10, 16, 12
 	k := bootWith(t, Config{Workers: 16, BulkBlocks: blocks, BulkBlock: block})
 	src, err := NewHostBuffer(per * block)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	defer func() { // after the kernel stops: cuMemFreeHost waits for it
+		if err := k.Stop(5 * time.Second); err != nil {
+			t.Error(err)
+		}
 		if err := src.Free(); err != nil {
 			t.Error(err)
 		}
@@ -66,6 +72,9 @@ func TestB3_BulkBlocksByDMA(t *testing.T) {
 			t.Fatalf("reply %d: type %d meta0 %d, %d bytes (equal %v); want %d/%d, %d bytes",
 				i, g.m.Type, g.m.Meta0, len(g.pay), bytes.Equal(g.pay, want[i]), tEchoOut, i, len(want[i]))
 		}
+	}
+	if st := k.BulkStats(); st.Sends != rounds || st.Blocks != rounds*per || st.Chunks != 2*rounds {
+		t.Fatalf("bulk stats %+v: want %d sends of %d blocks in two chunks each", st, rounds, per)
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for k.BulkFree() != blocks && time.Now().Before(deadline) {

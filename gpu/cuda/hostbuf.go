@@ -24,7 +24,9 @@ func NewHostBuffer(n int) (*HostBuffer, error) {
 	return &HostBuffer{Bytes: b, Addr: uint64(d)}, nil
 }
 
-// Free releases the memory; the device must be done with it.
+// Free releases the memory; the device must be done with it, and no kernel
+// of the context may be running: cuMemFreeHost waits for the context's
+// work, which a running persistent kernel never finishes (Stop it first).
 func (h *HostBuffer) Free() error {
 	if h.Bytes == nil {
 		return nil

@@ -33,6 +33,7 @@ type Config struct {
 	Payloads     int           // payload blocks (a power of two); default 4096
 	BulkBlocks   int           // bulk blocks the host fills by DMA (Bulk); default 0: none
 	BulkBlock    int           // bytes per bulk block (a multiple of 16); default 64 KiB
+	IdleSleep    time.Duration // longest sleep of an idle worker (not worker 0) between looks for work; default 20 µs
 	TraceEntries int           // trace records per worker (power of two, 0 = off); default 1024
 	EVQCap       int           // events per worker EVQ (power of two); default 1024
 	Bridge       bridge.Config // the host.rx/host.tx rings
@@ -50,6 +51,7 @@ func (c Config) withDefaults() Config {
 	c.PayloadBlock = cmp.Or(c.PayloadBlock, 16<<10)
 	c.Payloads = cmp.Or(c.Payloads, 4096)
 	c.BulkBlock = cmp.Or(c.BulkBlock, 64<<10)
+	c.IdleSleep = cmp.Or(c.IdleSleep, 20*time.Microsecond)
 	c.TraceEntries = cmp.Or(c.TraceEntries, 1024)
 	c.EVQCap = cmp.Or(c.EVQCap, 1024)
 	c.RxMode = cmp.Or(c.RxMode, RxMapped)
@@ -70,6 +72,7 @@ type Kernel struct {
 	seed    cu.Function
 	oneTask cu.Function
 	probe   cu.Function
+	ping    cu.Function
 	stream  cu.Stream // the persistent kernel's
 	aux     cu.Stream // setup, copies and the launch baseline
 
@@ -142,7 +145,7 @@ func (k *Kernel) open() error {
 	if k.mod, err = cu.LoadData(cfg.PTX); err != nil {
 		return fmt.Errorf("cuda: load PTX: %w", err)
 	}
-	for name, fn := range map[string]*cu.Function{"gmk_worker": &k.worker, "gmk_setup": &k.setup, "gmk_seed": &k.seed, "gmk_one_task": &k.oneTask, "gmk_probe_read": &k.probe} {
+	for name, fn := range map[string]*cu.Function{"gmk_worker": &k.worker, "gmk_setup": &k.setup, "gmk_seed": &k.seed, "gmk_one_task": &k.oneTask, "gmk_probe_read": &k.probe, "gmk_probe_pingpong": &k.ping} {
 		if *fn, err = k.mod.Function(name); err != nil {
 			return fmt.Errorf("cuda: kernel image lacks %s: %w", name, err)
 		}
@@ -338,6 +341,11 @@ func (k *Kernel) Close() error {
 	}
 	if k.bulk.flags != nil {
 		errs = append(errs, hostFree(k.bulk.flags))
+	}
+	for i := range k.bulk.events {
+		if k.bulk.events[i] != (cu.Event{}) {
+			errs = append(errs, cu.DestroyEvent(&k.bulk.events[i]))
+		}
 	}
 	errs = append(errs, k.stream.Destroy(), k.aux.Destroy(), k.mod.Unload(), k.dev.ReleasePrimaryCtx())
 	runtime.UnlockOSThread()

@@ -3,6 +3,9 @@
 package cuda
 
 import (
+	"fmt"
+	"slices"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -89,4 +92,65 @@ func (k *Kernel) ProbeDMA(bytes, reps int) (float64, error) {
 		return 0, err
 	}
 	return float64(bytes) * float64(reps) / time.Since(start).Seconds(), nil
+}
+
+// ProbeBulkDMA copies bytes from src into the bulk blocks (all free: the
+// host's) with the copy engine, reps copies queued back to back, and
+// returns bytes/s — the copy engine's rate at that copy size, with the
+// kernel running or not, which SendBulk's chunks are measured against.
+func (k *Kernel) ProbeBulkDMA(src *HostBuffer, bytes, reps int) (float64, error) {
+	if k.BulkFree() != k.cfg.BulkBlocks || bytes > k.cfg.BulkBlocks*k.cfg.BulkBlock || bytes > len(src.Bytes) {
+		return 0, fmt.Errorf("cuda: bulk DMA probe of %d bytes: needs every bulk block free and %d bytes at most", bytes, k.cfg.BulkBlocks*k.cfg.BulkBlock)
+	}
+	dst := k.arenaD + cu.DevicePtr(k.bulk.off)
+	start := time.Now()
+	for range reps {
+		if err := cu.MemcpyHtoDAsync(dst, unsafe.Pointer(&src.Bytes[0]), int64(bytes), k.aux); err != nil {
+			return 0, err
+		}
+	}
+	if err := k.aux.Synchronize(); err != nil {
+		return 0, err
+	}
+	return float64(bytes) * float64(reps) / time.Since(start).Seconds(), nil
+}
+
+// ProbePingPong measures n round trips of the bare mechanism a mapped bridge
+// rests on: the host stores i into pinned, mapped memory, pollers warps of a
+// one-block probe kernel poll it over PCIe, and the first to see it answers
+// with a store into its own mapped word, which the host spins on. No rings,
+// no fences: the floor of a bridge round trip on this machine. The workers
+// must not run. Returns the sorted round trips.
+func (k *Kernel) ProbePingPong(n, pollers int) ([]time.Duration, error) {
+	buf, err := NewHostBuffer(4096 + pollers*128)
+	if err != nil {
+		return nil, err
+	}
+	defer buf.Free() // after the probe kernel ended (below)
+	ping := (*atomic.Uint32)(unsafe.Pointer(&buf.Bytes[0]))
+	pong := func(j int) *atomic.Uint32 { return (*atomic.Uint32)(unsafe.Pointer(&buf.Bytes[4096+128*j])) }
+	if err := k.launch(k.ping, 1, 32*pollers, k.aux, buf.Addr, buf.Addr+4096, uint64(n)); err != nil {
+		return nil, err
+	}
+	rtt := make([]time.Duration, 0, n)
+	for i := uint32(1); i <= uint32(n); i++ {
+		start, deadline := time.Now(), time.Now().Add(time.Second)
+		ping.Store(i)
+		for answered := false; !answered; {
+			for j := range pollers {
+				answered = answered || pong(j).Load() >= i
+			}
+			if !answered && time.Now().After(deadline) {
+				ping.Store(^uint32(0))
+				_ = k.aux.Synchronize()
+				return nil, fmt.Errorf("cuda: ping-pong probe: no answer to %d in 1s", i)
+			}
+		}
+		rtt = append(rtt, time.Since(start))
+	}
+	if err := k.aux.Synchronize(); err != nil {
+		return nil, err
+	}
+	slices.Sort(rtt)
+	return rtt, nil
 }

@@ -13,6 +13,7 @@ type gpuState struct {
 	arena, pool, evq, ack                          uint64
 	bulkOff, bulkFree                              uint64
 	bulkBlock, nbulk                               uint32
+	idleSleepMax, reserved                         uint32
 }
 
 // WorkerStats mirrors gmk_wstat_t: one worker's counters.
@@ -48,7 +49,7 @@ type WorkerStats struct {
 // Sizes of the C structures the host lays out (kernels/src/gmk_state.h,
 // kernels/include/gmk_mpmc.h); state_test.go pins them.
 const (
-	stateSize     = int(unsafe.Sizeof(gpuState{}))    // 176
+	stateSize     = int(unsafe.Sizeof(gpuState{}))    // 184
 	wstatSize     = int(unsafe.Sizeof(WorkerStats{})) // 256
 	mpmcSize      = 384                               // gmk_mpmc_t: three 128-byte lines
 	cellSize      = 64                                // gmk_mpmc_cell_t

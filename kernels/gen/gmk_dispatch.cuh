@@ -13,7 +13,7 @@
  * 966   timer     cancel    gmk_timer_cancel    block        0       18    __forceinline__
  * 967   timer     fire      gmk_timer_fire      block        0       32    __forceinline__
  * 969   gate      arrive    gmk_gate_arrive     block        0       24    __forceinline__
- * 971   reduce    element   gmk_reduce_element  block        0       49    __noinline__
+ * 971   reduce    element   gmk_reduce_element  block        0       50    __noinline__
  * 973   stats     update    gmk_stats_update    block        0       14    __forceinline__
  * 990   xform     xform     gmk_xform           warp         0       30    __forceinline__
  * 992   checksum  checksum  gmk_checksum        block        0       30    __forceinline__
@@ -35,7 +35,7 @@
 #define GMK_ATTR_gmk_timer_cancel __forceinline__ /* 18 registers */
 #define GMK_ATTR_gmk_timer_fire __forceinline__ /* 32 registers */
 #define GMK_ATTR_gmk_gate_arrive __forceinline__ /* 24 registers */
-#define GMK_ATTR_gmk_reduce_element __noinline__ /* 49 registers */
+#define GMK_ATTR_gmk_reduce_element __noinline__ /* 50 registers */
 #define GMK_ATTR_gmk_stats_update __forceinline__ /* 14 registers */
 #define GMK_ATTR_gmk_xform __forceinline__ /* 30 registers */
 #define GMK_ATTR_gmk_checksum __forceinline__ /* 30 registers */

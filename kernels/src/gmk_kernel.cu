@@ -63,7 +63,7 @@ __device__ __noinline__ void gmk_trace_(gmk_gpu_state_t *st, uint32_t w, uint32_
 
 #include "gen/gmk_dispatch.cuh"
 
-static_assert(sizeof(gmk_gpu_state_t) == 176, "gpu/cuda/state.go mirrors gmk_gpu_state_t");
+static_assert(sizeof(gmk_gpu_state_t) == 184, "gpu/cuda/state.go mirrors gmk_gpu_state_t");
 static_assert(sizeof(gmk_wstat_t) == 256, "gpu/cuda/state.go mirrors gmk_wstat_t");
 
 #include "gmk_round.cuh"
@@ -426,7 +426,7 @@ extern "C" __global__ void gmk_worker(gmk_gpu_state_t *stg) {
                 continue;
             }
             if (w != 0) /* worker 0 keeps polling host.rx: its latency is the bridge's */
-                __nanosleep((uint32_t)min(idle * 64ull, 20000ull));
+                __nanosleep((uint32_t)min(idle * 64ull, (unsigned long long)st->idle_sleep_max));
             continue;
         }
         idle = 0;
@@ -548,6 +548,26 @@ extern "C" __global__ void gmk_probe_read(uint64_t *host, uint64_t n, uint64_t *
         x += *(volatile uint64_t *)(host + (x & 1));
     out[0] = (gmk_now() - t0) / (n ? n : 1);
     out[1] = x;
+}
+
+/* Probe: the floor of a CPU <-> GPU round trip through mapped host memory,
+ * whatever the rings around it. Lane 0 of each warp polls the host's ping
+ * word over PCIe (warps start staggered, so polls are spread over a read's
+ * latency) and answers in its own pong word (128 bytes apart), a posted
+ * write; the host stores 1..n and times each answer. A value >= n ends it
+ * (the host's way out when no answer comes). */
+extern "C" __global__ void gmk_probe_pingpong(const uint32_t *ping, uint32_t *pong, uint64_t n) {
+    if (threadIdx.x % 32 != 0)
+        return;
+    uint32_t *mine = pong + threadIdx.x; /* warp j's word: 32 * j words on */
+    __nanosleep(threadIdx.x / 32 * 150);
+    for (uint64_t i = 1; i <= n; i++) {
+        uint32_t v;
+        while ((v = *(volatile const uint32_t *)ping) < i)
+            ;
+        *(volatile uint32_t *)mine = v;
+        i = v;
+    }
 }
 
 /* The per-task-launch baseline: one launch does what one task does. */

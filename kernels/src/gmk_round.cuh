@@ -149,17 +149,29 @@ struct gmk_round {
 /* Queue a block for return (any thread). */
 __device__ __forceinline__ void gmk_pool_free(gmk_round &r, uint64_t off) { r.freeq[atomicAdd(&r.nfree, 1u)] = off; }
 
-/* Whether off is a bulk block (gmk_gpu_state_t.bulk_off); if so, mark it
- * free for the host. The system fence orders this thread's and the block's
- * earlier reads of the block (cumulative, after a barrier) before the flag:
- * the host refills a free block by DMA at once. */
-__device__ __forceinline__ bool gmk_bulk_free(gmk_gpu_state_t *st, uint64_t off) {
-    if (st->nbulk == 0 || off < st->bulk_off)
-        return false;
-    __threadfence_system();
+/* Whether off is a bulk block (gmk_gpu_state_t.bulk_off). */
+__device__ __forceinline__ bool gmk_is_bulk(const gmk_gpu_state_t *st, uint64_t off) {
+    return st->nbulk != 0 && off >= st->bulk_off;
+}
+
+/* Mark bulk block off free for the host: a system-scope store, which the
+ * caller orders after every read of the block with __threadfence_system()
+ * (cumulative, after a barrier): the host refills a free block by DMA at
+ * once. One fence serves a whole batch of marks — a system fence costs
+ * 1–3 µs (kernels/NOTES.md), one per block held the bulk path to half the
+ * copy engine's rate. */
+__device__ __forceinline__ void gmk_bulk_mark(gmk_gpu_state_t *st, uint64_t off) {
     asm volatile("st.relaxed.sys.global.u32 [%0], %1;" ::"l"(&st->bulk_free[(off - st->bulk_off) / st->bulk_block]),
                  "r"(1u)
                  : "memory");
+}
+
+/* Whether off is a bulk block; if so, mark it free for the host (fenced). */
+__device__ __forceinline__ bool gmk_bulk_free(gmk_gpu_state_t *st, uint64_t off) {
+    if (!gmk_is_bulk(st, off))
+        return false;
+    __threadfence_system();
+    gmk_bulk_mark(st, off);
     return true;
 }
 
@@ -169,9 +181,18 @@ __device__ void gmk_pool_flush(gmk_gpu_state_t *st, gmk_round &r) {
     __syncthreads();
     if (st->nbulk != 0 && threadIdx.x == 0 && r.nfree > 0) {
         uint32_t m = 0;
-        for (uint32_t i = 0; i < r.nfree; i++)
-            if (!gmk_bulk_free(st, r.freeq[i]))
-                r.freeq[m++] = r.freeq[i];
+        bool fenced = false;
+        for (uint32_t i = 0; i < r.nfree; i++) {
+            const uint64_t off = r.freeq[i];
+            if (!gmk_is_bulk(st, off)) {
+                r.freeq[m++] = off;
+                continue;
+            }
+            if (!fenced)
+                __threadfence_system(); /* once: every read of the batch's blocks before the marks */
+            fenced = true;
+            gmk_bulk_mark(st, off);
+        }
         r.nfree = m;
     }
     __syncthreads();

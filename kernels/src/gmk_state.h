@@ -128,6 +128,10 @@ typedef struct gmk_gpu_state {
     uint32_t *bulk_free; /* one word per bulk block: 1 = free (the host's to fill) */
     uint32_t bulk_block; /* bytes per bulk block */
     uint32_t nbulk;      /* bulk blocks; 0: none */
+    /* The longest an idle worker other than worker 0 sleeps between looks
+     * for work, ns (its back-off doubles up to it). */
+    uint32_t idle_sleep_max;
+    uint32_t reserved;
 } gmk_gpu_state_t;
 
 #endif /* GMK_STATE_H */

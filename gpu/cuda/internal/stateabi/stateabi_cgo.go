@@ -22,7 +22,7 @@ static const entry entries[] = {
 	OF(gmk_gpu_state_t, heartbeat), OF(gmk_gpu_state_t, rx), OF(gmk_gpu_state_t, rx_host),
 	OF(gmk_gpu_state_t, tx), OF(gmk_gpu_state_t, lq), OF(gmk_gpu_state_t, grq), OF(gmk_gpu_state_t, egress),
 	OF(gmk_gpu_state_t, stats), OF(gmk_gpu_state_t, trace), OF(gmk_gpu_state_t, trace_pos),
-	OF(gmk_gpu_state_t, arena), OF(gmk_gpu_state_t, pool), OF(gmk_gpu_state_t, evq), OF(gmk_gpu_state_t, ack), OF(gmk_gpu_state_t, bulk_off), OF(gmk_gpu_state_t, bulk_free), OF(gmk_gpu_state_t, bulk_block), OF(gmk_gpu_state_t, nbulk),
+	OF(gmk_gpu_state_t, arena), OF(gmk_gpu_state_t, pool), OF(gmk_gpu_state_t, evq), OF(gmk_gpu_state_t, ack), OF(gmk_gpu_state_t, bulk_off), OF(gmk_gpu_state_t, bulk_free), OF(gmk_gpu_state_t, bulk_block), OF(gmk_gpu_state_t, nbulk), OF(gmk_gpu_state_t, idle_sleep_max), OF(gmk_gpu_state_t, reserved),
 	SZ(gmk_wstat_t),
 	OF(gmk_wstat_t, done), OF(gmk_wstat_t, batches), OF(gmk_wstat_t, idle), OF(gmk_wstat_t, unknown),
 	OF(gmk_wstat_t, failed), OF(gmk_wstat_t, emitted), OF(gmk_wstat_t, emit_full), OF(gmk_wstat_t, bridge_in),
