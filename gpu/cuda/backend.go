@@ -119,6 +119,9 @@ func (b *Backend) describe() error {
 	if b.image, err = ImageModules(kc.PTX); err != nil {
 		return err
 	}
+	if _, err = ImageTypes(kc.PTX); err != nil {
+		return err
+	}
 	k, err := Open(*kc)
 	if err != nil {
 		return err
@@ -171,18 +174,10 @@ func (b *Backend) Boot(spec gpu.BootSpec) error {
 	return nil
 }
 
-// checkModules checks spec's modules against the kernel image.
+// checkModules checks spec's modules against the kernel image: present,
+// and taking the types the image's modules take (CheckModules).
 func (b *Backend) checkModules(mods []gpu.Module) error {
-	for _, m := range mods {
-		if err := m.Validate(); err != nil {
-			return err
-		}
-		if !slices.Contains(b.image, m.Name) {
-			return fmt.Errorf("cuda: GPU module %q is not in the kernel image (it has %v): add it under kernels/modules and rebuild the image (make kernels)",
-				m.Name, b.image)
-		}
-	}
-	return nil
+	return CheckModules(b.cfg.Kernel.PTX, mods)
 }
 
 // Heartbeat implements gpu.Backend: each worker's beat from mapped host

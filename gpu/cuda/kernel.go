@@ -73,6 +73,7 @@ type Kernel struct {
 	oneTask cu.Function
 	probe   cu.Function
 	ping    cu.Function
+	llecho  cu.Function
 	stream  cu.Stream // the persistent kernel's
 	aux     cu.Stream // setup, copies and the launch baseline
 
@@ -145,7 +146,7 @@ func (k *Kernel) open() error {
 	if k.mod, err = cu.LoadData(cfg.PTX); err != nil {
 		return fmt.Errorf("cuda: load PTX: %w", err)
 	}
-	for name, fn := range map[string]*cu.Function{"gmk_worker": &k.worker, "gmk_setup": &k.setup, "gmk_seed": &k.seed, "gmk_one_task": &k.oneTask, "gmk_probe_read": &k.probe, "gmk_probe_pingpong": &k.ping} {
+	for name, fn := range map[string]*cu.Function{"gmk_worker": &k.worker, "gmk_setup": &k.setup, "gmk_seed": &k.seed, "gmk_one_task": &k.oneTask, "gmk_probe_read": &k.probe, "gmk_probe_pingpong": &k.ping, "gmk_probe_llecho": &k.llecho} {
 		if *fn, err = k.mod.Function(name); err != nil {
 			return fmt.Errorf("cuda: kernel image lacks %s: %w", name, err)
 		}
