@@ -112,7 +112,11 @@ func TestU5_TraceAndExport(t *testing.T) {
 	if rowWith(tr, "961") != nil {
 		t.Errorf("--type echo.in let echo.out records through:\n%s", tr)
 	}
-	if mod := n.cmd(t, "trace", "--module", "cli"); rowWith(mod, "TASK_START", "961", "echo.out") == nil || rowWith(mod, "960") != nil {
+	// cli takes echo.out after echo.in's task ended, maybe on another worker:
+	// wait for it as for echo.in's end (a flake under load on a fresh clone).
+	mod := n.eventually(t, func(s string) bool { return rowWith(s, "TASK_START", "961", "echo.out") != nil },
+		"trace", "--module", "cli")
+	if rowWith(mod, "TASK_START", "961", "echo.out") == nil || rowWith(mod, "960") != nil {
 		t.Errorf("gmk trace --module cli:\n%s", mod)
 	}
 	if errs := n.cmd(t, "trace", "--level", "error"); rowWith(errs, "TASK_START") != nil {
