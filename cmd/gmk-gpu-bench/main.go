@@ -86,24 +86,7 @@ func main() {
 	var perLaunch float64
 	if *only == "" || *only == "launch" {
 		perLaunch = launchBaseline(k, *launches)
-		lat, err := k.ProbeRead(10000)
-		check(err)
-		fmt.Printf("gpu probe host-read ns=%d\n", lat.Nanoseconds())
-		for _, pollers := range []int{1, 4, 8} {
-			rtt, err := k.ProbePingPong(20000, pollers)
-			check(err)
-			fmt.Printf("gpu probe pingpong pollers=%d p50_us=%.2f p99_us=%.2f min_us=%.2f\n", pollers,
-				us(rtt[len(rtt)/2]), us(rtt[len(rtt)*99/100]), us(rtt[0]))
-			ll, err := k.ProbeLLEcho(20000, pollers)
-			check(err)
-			fmt.Printf("gpu probe ll-echo pollers=%d p50_us=%.2f p99_us=%.2f min_us=%.2f\n", pollers,
-				us(ll[len(ll)/2]), us(ll[len(ll)*99/100]), us(ll[0]))
-		}
-		bw, err := k.ProbeDMA(64<<20, 20)
-		check(err)
-		fmt.Printf("gpu probe dma-htod gb_per_s=%.2f\n", bw/1e9)
-		pin, heap := k.ProbeHostWrite(5)
-		fmt.Printf("gpu probe host-write pinned_gb_per_s=%.2f heap_gb_per_s=%.2f\n", pin/1e9, heap/1e9)
+		probes(k)
 	}
 	if *only == "" || *only == "spin" {
 		spin(k, *per, *hops, perLaunch)
@@ -117,48 +100,12 @@ func main() {
 		perBatch("rtt", before[0], after[0])
 	}
 	if *only == "" || *only == "bridge" {
-		for _, size := range []int{0, 4096, 16384} {
-			for _, batch := range []int{1, 64, 256} {
-				n := *bridgeN
-				if size > 0 {
-					n /= size / 1024
-				}
-				if batch == 1 {
-					n /= 8
-				}
-				bridgeRun(k, batch, size, n, nil)
-			}
-		}
+		bridgeRuns(k, *bridgeN)
 	}
 	if *only == "" || *only == "bridge" || *only == "bulk" {
-		buf, err := cuda.NewHostBuffer(64 << 20)
-		check(err)
-		for i := range buf.Bytes {
-			buf.Bytes[i] = byte(i * 7)
-		}
-		for _, size := range []int{4096, 16384} {
-			for _, batch := range []int{64, 256} {
-				bridgeRun(k, batch, size, *bridgeN/(size/1024), buf)
-			}
-		}
-		bulkProbe(k, buf)
-		for _, batch := range []int{32, 64, 128} {
-			bulkDMA(k, batch, *bridgeN/50/batch*batch, buf)
-		}
-		check(buf.Free())
+		bulkRuns(k, *bridgeN)
 	}
-	s, err := k.Stats()
-	check(err)
-	t := cuda.Sum(s)
-	fmt.Printf("# totals: done=%d batches=%d unknown=%d failed=%d emit_full=%d bridge_in=%d bridge_out=%d gaps=%d payload_fail=%d\n",
-		t.Done, t.Batches, t.Unknown, t.Failed, t.EmitFull, t.BridgeIn, t.BridgeOut, t.BridgeGap, t.PayloadFail)
-	w0 := s[0]
-	fmt.Printf("# worker 0: rounds=%d batches=%d idle=%d us: gather=%.0f egress=%.0f dispatch=%.0f flush=%.0f\n",
-		w0.Rounds, w0.Batches, w0.Idle, float64(w0.NsGather)/1e3, float64(w0.NsEgress)/1e3, float64(w0.NsDispatch)/1e3, float64(w0.NsFlush)/1e3)
-	fmt.Printf("# worker 0 host.rx us: poll=%.0f slots=%.0f blocks=%.0f copy=%.0f release=%.0f\n",
-		float64(w0.NsRxPoll)/1e3, float64(w0.NsRxSlots)/1e3, float64(w0.NsRxBlocks)/1e3, float64(w0.NsRxCopy)/1e3, float64(w0.NsRxRelease)/1e3)
-	fmt.Printf("# all workers: rounds=%d us: gather=%.0f dispatch=%.0f flush=%.0f\n",
-		t.Rounds, float64(t.NsGather)/1e3, float64(t.NsDispatch)/1e3, float64(t.NsFlush)/1e3)
+	totals(k)
 }
 
 var mode string // host.rx mode, for the output lines
@@ -383,3 +330,80 @@ func bulkProbe(k *cuda.Kernel, src *cuda.HostBuffer) {
 
 // us is d in microseconds.
 func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+
+// probes prints the device's probes: PCIe read latency, the bare ping-pong
+// and the LL echo by polling warps, the copy engine, CPU writes to pinned
+// memory.
+func probes(k *cuda.Kernel) {
+	lat, err := k.ProbeRead(10000)
+	check(err)
+	fmt.Printf("gpu probe host-read ns=%d\n", lat.Nanoseconds())
+	for _, pollers := range []int{1, 4, 8} {
+		rtt, err := k.ProbePingPong(20000, pollers)
+		check(err)
+		fmt.Printf("gpu probe pingpong pollers=%d p50_us=%.2f p99_us=%.2f min_us=%.2f\n", pollers,
+			us(rtt[len(rtt)/2]), us(rtt[len(rtt)*99/100]), us(rtt[0]))
+		ll, err := k.ProbeLLEcho(20000, pollers)
+		check(err)
+		fmt.Printf("gpu probe ll-echo pollers=%d p50_us=%.2f p99_us=%.2f min_us=%.2f\n", pollers,
+			us(ll[len(ll)/2]), us(ll[len(ll)*99/100]), us(ll[0]))
+	}
+	bw, err := k.ProbeDMA(64<<20, 20)
+	check(err)
+	fmt.Printf("gpu probe dma-htod gb_per_s=%.2f\n", bw/1e9)
+	pin, heap := k.ProbeHostWrite(5)
+	fmt.Printf("gpu probe host-write pinned_gb_per_s=%.2f heap_gb_per_s=%.2f\n", pin/1e9, heap/1e9)
+}
+
+// bridgeRuns measures host → device throughput, inline and staged, at
+// batch 1, 64 and 256 (n inline tasks; payload runs n / KiB).
+func bridgeRuns(k *cuda.Kernel, bridgeN int) {
+	for _, size := range []int{0, 4096, 16384} {
+		for _, batch := range []int{1, 64, 256} {
+			n := bridgeN
+			if size > 0 {
+				n /= size / 1024
+			}
+			if batch == 1 {
+				n /= 8
+			}
+			bridgeRun(k, batch, size, n, nil)
+		}
+	}
+}
+
+// bulkRuns measures payloads by reference, the copy engine into the bulk
+// blocks, and bulk sends by DMA.
+func bulkRuns(k *cuda.Kernel, bridgeN int) {
+	buf, err := cuda.NewHostBuffer(64 << 20)
+	check(err)
+	for i := range buf.Bytes {
+		buf.Bytes[i] = byte(i * 7)
+	}
+	for _, size := range []int{4096, 16384} {
+		for _, batch := range []int{64, 256} {
+			bridgeRun(k, batch, size, bridgeN/(size/1024), buf)
+		}
+	}
+	bulkProbe(k, buf)
+	for _, batch := range []int{32, 64, 128} {
+		bulkDMA(k, batch, bridgeN/50/batch*batch, buf)
+	}
+	check(buf.Free())
+}
+
+// totals prints every worker's counters summed and worker 0's time by phase.
+func totals(k *cuda.Kernel) {
+	s, err := k.Stats()
+	check(err)
+	t := cuda.Sum(s)
+	fmt.Printf("# totals: done=%d batches=%d unknown=%d failed=%d emit_full=%d bridge_in=%d bridge_out=%d gaps=%d payload_fail=%d\n",
+		t.Done, t.Batches, t.Unknown, t.Failed, t.EmitFull, t.BridgeIn, t.BridgeOut, t.BridgeGap, t.PayloadFail)
+	w0 := s[0]
+	fmt.Printf("# worker 0: rounds=%d batches=%d idle=%d us: gather=%.0f egress=%.0f dispatch=%.0f flush=%.0f\n",
+		w0.Rounds, w0.Batches, w0.Idle, float64(w0.NsGather)/1e3, float64(w0.NsEgress)/1e3, float64(w0.NsDispatch)/1e3, float64(w0.NsFlush)/1e3)
+	fmt.Printf("# worker 0 host.rx us: poll=%.0f slots=%.0f blocks=%.0f copy=%.0f release=%.0f\n",
+		float64(w0.NsRxPoll)/1e3, float64(w0.NsRxSlots)/1e3, float64(w0.NsRxBlocks)/1e3, float64(w0.NsRxCopy)/1e3, float64(w0.NsRxRelease)/1e3)
+	fmt.Printf("# all workers: rounds=%d us: gather=%.0f dispatch=%.0f flush=%.0f\n",
+		t.Rounds, float64(t.NsGather)/1e3, float64(t.NsDispatch)/1e3, float64(t.NsFlush)/1e3)
+}
