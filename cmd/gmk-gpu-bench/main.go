@@ -6,7 +6,7 @@
 //	gpu launch-baseline <async|sync> <launches/s> us_per_launch=<x>
 //	gpu persistent spin <tasks/s> workers=<n> tasks=<n> vs_launch=<x>
 //	gpu probe pingpong pollers=<n> p50_us=<x> p99_us=<x> min_us=<x>
-//	gpu probe ll-echo pollers=<n> p50_us=<x> p99_us=<x> min_us=<x>
+//	gpu probe ll-echo pollers=<n> slot_bytes=<64|128> p50_us=<x> p99_us=<x> min_us=<x>
 //	gpu bridge-rtt inline p50_us=<x> p99_us=<x> n=<n>
 //	gpu bridge cuda batch=<n> <inline|4k|16k|4k-by-ref|16k-by-ref> <tasks/s> gb_per_s=<x> transfers_per_task=<x>
 //	gpu bridge cuda-dma batch=<n> 64k-bulk <tasks/s> gb_per_s=<x> wait_us_per_send=<µs> copy_us_per_send=<µs>
@@ -343,10 +343,12 @@ func probes(k *cuda.Kernel) {
 		check(err)
 		fmt.Printf("gpu probe pingpong pollers=%d p50_us=%.2f p99_us=%.2f min_us=%.2f\n", pollers,
 			us(rtt[len(rtt)/2]), us(rtt[len(rtt)*99/100]), us(rtt[0]))
-		ll, err := k.ProbeLLEcho(20000, pollers)
-		check(err)
-		fmt.Printf("gpu probe ll-echo pollers=%d p50_us=%.2f p99_us=%.2f min_us=%.2f\n", pollers,
-			us(ll[len(ll)/2]), us(ll[len(ll)*99/100]), us(ll[0]))
+		for _, slot := range []struct{ words, bytes int }{{12, 128}, {8, 64}} {
+			ll, err := k.ProbeLLEcho(20000, pollers, slot.words)
+			check(err)
+			fmt.Printf("gpu probe ll-echo pollers=%d slot_bytes=%d p50_us=%.2f p99_us=%.2f min_us=%.2f\n", pollers, slot.bytes,
+				us(ll[len(ll)/2]), us(ll[len(ll)*99/100]), us(ll[0]))
+		}
 	}
 	bw, err := k.ProbeDMA(64<<20, 20)
 	check(err)

@@ -572,16 +572,17 @@ extern "C" __global__ void gmk_probe_pingpong(const uint32_t *ping, uint32_t *po
 
 /* Probe: an inline echo over LL slots (NCCL's low-latency protocol) — the
  * bridge design the round-trip target needs, measured without the rest of
- * the kernel. A slot is 128 bytes, sixteen 8-byte words: words 0..11 carry
- * the 48-byte task, 4 bytes each, beside 4 bytes of the slot's sequence
- * (i + 1 for the i-th task). 8-byte stores and loads are single-copy atomic
- * on both sides, so a reader validates every word it read — one PCIe round
- * trip, no tail to read first — and a writer needs no fence. The warps of
- * one block poll the next rx slot, staggered; the one that claims it (a
- * shared-memory CAS) writes the reply, the task with type + 1, to the same
- * tx slot. Ends after n tasks. */
-#define GMK_LL_WORDS 12u
-extern "C" __global__ void gmk_probe_llecho(const uint64_t *rx, uint64_t *tx, uint64_t slots, uint64_t n) {
+ * the kernel. A slot is `stride` 8-byte words (16: 128 bytes, 8: 64); its
+ * first `words` carry 4 bytes of the task each (12: the whole 48-byte task;
+ * 8: the 32 bytes an inline task needs) beside 4 bytes of the slot's
+ * sequence (i + 1 for the i-th task). 8-byte stores and loads are
+ * single-copy atomic on both sides, so a reader validates every word it
+ * read — one PCIe round trip, no tail to read first — and a writer needs no
+ * fence. The warps of one block poll the next rx slot, staggered; the one
+ * that claims it (a shared-memory CAS) writes the reply, word 0 (the type)
+ * + 1, to the same tx slot. Ends after n tasks. */
+extern "C" __global__ void gmk_probe_llecho(const uint64_t *rx, uint64_t *tx, uint64_t slots, uint64_t n, uint64_t words,
+                                            uint64_t stride) {
     __shared__ uint32_t next;
     if (threadIdx.x == 0)
         next = 0;
@@ -592,18 +593,18 @@ extern "C" __global__ void gmk_probe_llecho(const uint64_t *rx, uint64_t *tx, ui
         const uint32_t i = *(volatile uint32_t *)&next;
         if (i >= n)
             return;
-        const uint64_t *s = rx + (i % slots) * 16;
-        const uint64_t v = lane < GMK_LL_WORDS ? *(volatile const uint64_t *)(s + lane) : 0;
-        if (!__all_sync(0xffffffffu, lane >= GMK_LL_WORDS || (uint32_t)(v >> 32) == i + 1))
+        const uint64_t *s = rx + (i % slots) * stride;
+        const uint64_t v = lane < words ? *(volatile const uint64_t *)(s + lane) : 0;
+        if (!__all_sync(0xffffffffu, lane >= words || (uint32_t)(v >> 32) == i + 1))
             continue;
         uint32_t won = 0;
         if (lane == 0)
             won = atomicCAS(&next, i, i + 1) == i;
         if (!__shfl_sync(0xffffffffu, won, 0))
             continue;
-        const uint32_t d = (uint32_t)v + (lane == 0 ? 1u : 0u); /* word 0: the type */
-        if (lane < GMK_LL_WORDS)
-            *(volatile uint64_t *)(tx + (i % slots) * 16 + lane) = (uint64_t)(i + 1) << 32 | d;
+        const uint32_t d = (uint32_t)v + (lane == 0 ? 1u : 0u);
+        if (lane < words)
+            *(volatile uint64_t *)(tx + (i % slots) * stride + lane) = (uint64_t)(i + 1) << 32 | d;
     }
 }
 
