@@ -163,7 +163,7 @@ func (k *Kernel) bootState(region []byte, regionD cu.DevicePtr, rx uint64, ack c
 		lq: d + uint64(oLQ), grq: d + uint64(oGRQ), egress: d + uint64(oEg), stats: d + uint64(oStats),
 		trace: d + uint64(oTrace), tracePos: d + uint64(oTracePos),
 		arena: d + uint64(oArena), pool: d + uint64(oPool), evq: d + uint64(oEVQ), ack: uint64(ack),
-		idleSleepMax: uint32(min(c.IdleSleep.Nanoseconds(), 1<<31)),
+		idleSleepMax: uint32(c.IdleSleep.Nanoseconds()), // at most 1 s (Open)
 	}
 	if err = k.bootBulk(); err != nil {
 		return err

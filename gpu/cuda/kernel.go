@@ -115,6 +115,9 @@ func Open(cfg Config) (*Kernel, error) {
 	if cfg.PayloadBlock%16 != 0 || cfg.BulkBlock%16 != 0 {
 		return nil, fmt.Errorf("cuda: PayloadBlock %d, BulkBlock %d: want multiples of 16", cfg.PayloadBlock, cfg.BulkBlock)
 	}
+	if cfg.IdleSleep < 0 || cfg.IdleSleep > time.Second {
+		return nil, fmt.Errorf("cuda: IdleSleep %v: want up to 1s", cfg.IdleSleep)
+	}
 	runtime.LockOSThread()
 	k := &Kernel{cfg: cfg}
 	if err := k.open(); err != nil {
