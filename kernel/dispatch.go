@@ -16,6 +16,7 @@ const (
 func (w *worker) dispatch(batch []Task) {
 	if w.k.cfg.SortBatch {
 		w.dispatchSorted(batch) // sortbatch.go
+		w.out.Flush(&w.em)
 		return
 	}
 	w.l.StartHandoffs(handoffsPerTask * len(batch))
@@ -24,6 +25,7 @@ func (w *worker) dispatch(batch []Task) {
 		w.runGuarded(batch) // returns early only after a handler panicked
 	}
 	w.l.StartHandoffs(0)
+	w.out.Flush(&w.em) // the batch's deliveries to other workers, with one push
 }
 
 // handoffsPerTask is how many handoffs (sched.Core.Handoff) a dispatch allows

@@ -379,6 +379,7 @@ func (k *Kernel) accountQueued() uint64 {
 			release(&w.holdWait[i])
 		}
 		w.holdWait = nil
+		w.out.Drain(release)
 	}
 	k.drainDeferred(release)
 	k.drainDet(release)

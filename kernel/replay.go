@@ -149,6 +149,7 @@ func (k *Kernel) stopWorld() (resume func()) {
 
 // pauseForWorld parks a worker while the world is stopped.
 func (w *worker) pauseForWorld() {
+	w.out.Flush(&w.em) // so that the stopped world sees the deliveries in their queue
 	w.flush()
 	ch := w.k.world.resume.Load()
 	w.k.world.parked.Add(1)

@@ -143,6 +143,7 @@ func (k *Kernel) Snapshot(w io.Writer) (int, error) {
 		for i := range wk.held {
 			wk.held[i].q.Each(ready)
 		}
+		wk.out.Each(func(t *Task) { add(SnapChannel, 0, t) }) // pushed to its queue at the next flush
 		wk.evq.Each(func(due int64, ref uint32) {
 			s := k.arena.Slab(int(ref >> 24))
 			add(SnapEvent, due, (*Task)(unsafe.Pointer(&s.Node(ref & (1<<24 - 1))[0])))

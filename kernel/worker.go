@@ -27,6 +27,7 @@ type worker struct {
 	ctx   Ctx
 	tw    *trace.Writer
 	em    channel.Emitter
+	out   channel.Outbox // em.Out: deliveries to other workers' subscriptions
 	fail  Failure
 	timer *time.Timer
 
@@ -57,7 +58,7 @@ type worker struct {
 	loops    atomic.Uint64 // the loop count, published each round while a module is held (hold.go)
 	holdWait []Task        // tasks of held modules (hold.go)
 	holdN    atomic.Int64  // len(holdWait), for pending()
-	lqDepth  atomic.Int64  // published at park
+	lqDepth  atomic.Int64  // published at park: LQ, held tasks and outbox
 	evqDepth atomic.Int64  // published at park
 	lqHigh   atomic.Int64  // highest LQ depth seen at a batch boundary ([O1] high watermark)
 	lqMax    int           // owner's copy of lqHigh
@@ -74,6 +75,7 @@ func newWorker(k *Kernel, id int, l *sched.Local, traceMem []byte) *worker {
 	w.tw = trace.NewWriter(id, traceMem, k.cfg.TraceSample, w.rng)
 	w.em = channel.Emitter{Worker: id, Shard: k.chanStats.Shard(id), Stats: k.chanStats, Env: w, Core: k.core, Local: l}
 	w.em.Room = w.localRoom
+	w.em.Out = &w.out
 	w.ctx = Ctx{k: k, w: w}
 	w.timer = time.NewTimer(time.Hour)
 	w.timer.Stop()
@@ -93,6 +95,9 @@ func (w *worker) run() {
 		if w.k.world.req.Load() {
 			w.pauseForWorld() // a snapshot (replay.go)
 			continue
+		}
+		if w.out.Len() > 0 {
+			w.out.Flush(&w.em) // what an earlier flush could not push, or emits made outside a dispatch
 		}
 		ran := 0
 		if w.det != nil {
@@ -116,6 +121,7 @@ func (w *worker) run() {
 		w.park()
 		idle = 0
 	}
+	w.out.Flush(&w.em)
 	w.flush()
 	w.publishDepths()
 }
@@ -359,7 +365,7 @@ func (w *worker) park() {
 }
 
 func (w *worker) hasWork() bool {
-	if w.l.LQ.Len() > 0 || w.k.core.SharedLen() > 0 || (w.nheld > 0 && w.heldReady()) || w.k.deferred.ready.Load() != 0 ||
+	if w.l.LQ.Len() > 0 || w.k.core.SharedLen() > 0 || (w.nheld > 0 && w.heldReady()) || w.outReady() || w.k.deferred.ready.Load() != 0 ||
 		(len(w.holdWait) > 0 && w.k.held.Load() == 0) ||
 		(w.det != nil && w.det.detWork()) {
 		return true
@@ -375,6 +381,21 @@ func (w *worker) hasWork() bool {
 	}
 	due, ok := w.evq.PeekDue()
 	return ok && due <= w.k.clock()
+}
+
+// outReady reports whether the outbox holds deliveries its subscription's
+// queue has room for now. When it has none the worker registers as a
+// waiter on the channel, so the consumer's drain wakes it, and re-checks.
+func (w *worker) outReady() bool {
+	if w.out.Len() == 0 {
+		return false
+	}
+	s := w.out.Sub()
+	if s.Len() < s.Channel().Cap() {
+		return true
+	}
+	s.Channel().AddWaiter(w.id)
+	return s.Len() < s.Channel().Cap()
 }
 
 // flushEvery is how many busy loop rounds a worker's counters may lag: a
@@ -406,7 +427,7 @@ func (w *worker) flush() {
 }
 
 func (w *worker) publishDepths() {
-	w.lqDepth.Store(int64(w.l.LQ.Len() + w.nheld))
+	w.lqDepth.Store(int64(w.l.LQ.Len() + w.nheld + w.out.Len()))
 	w.evqDepth.Store(int64(w.evq.Len()))
 }
 

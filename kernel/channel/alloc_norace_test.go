@@ -107,3 +107,33 @@ func TestRoomAndErrorPathsZeroAllocs(t *testing.T) {
 		}
 	}
 }
+
+// [C4] A worker's deliveries to another worker's subscription through its
+// outbox allocate nothing: the emit, the flush and the drain.
+func TestC4_OutboxZeroAllocs(t *testing.T) {
+	f := newFixture()
+	f.asWorker(1, 4)
+	var o Outbox
+	f.em.Out, f.em.Shard = &o, f.stats.Shard(1)
+	c := f.open(t, Spec{Name: "alloc.out", Type: msgType, Guarantee: Lossless, Slots: 64})
+	s := sub(t, c, 0)
+	m := msg(0, 1)
+	buf := make([]task.Task, 4)
+	n := testing.AllocsPerRun(1000, func() {
+		f.env.reset()
+		for range 3 {
+			d := m
+			if st, _ := c.Emit(f.em, &d); st != task.OK {
+				t.Fatalf("Emit = %v", st)
+			}
+		}
+		o.Flush(f.em)
+		if s.Drain(buf) != 3 {
+			t.Fatal("the flush did not reach the queue")
+		}
+		f.em.Shard.Flush()
+	})
+	if n != 0 {
+		t.Errorf("%v allocations per emit, flush and drain, want 0", n)
+	}
+}

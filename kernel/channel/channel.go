@@ -55,6 +55,9 @@ type Emitter struct {
 	// fast path spends it as credit and asks again when it runs out; at zero
 	// deliveries queue on s, where the drain meters them.
 	Room func(s *Sub) int
+	// Out, when set, batches lossless P2P deliveries to subscriptions homed
+	// on other workers (see Outbox); its owner flushes it. Workers only.
+	Out *Outbox
 }
 
 func (e *Emitter) count(id uint32, k int) { e.countN(id, k, 1) }
@@ -391,13 +394,19 @@ func (c *Channel) emitEach(e *Emitter, ts []task.Task) (task.Status, int, int) {
 // emitOne is the P2P path ([C4]): one subscriber, no lock, one ring push —
 // or, when the emitter is the subscriber's home worker and nothing is queued
 // in the ring, straight into that worker's local queue (FIFO holds: every
-// earlier delivery is already there or done).
+// earlier delivery is already there or done); or, for a lossless delivery
+// from another worker, into that worker's outbox (see Outbox).
 func (c *Channel) emitOne(e *Emitter, t *task.Task, s *Sub) (task.Status, int) {
 	lossless := c.spec.Guarantee == Lossless
 	if e.Worker == s.Home && e.Local != nil && s.q.Len() == 0 && !s.Paused() && e.Local.LQ.Room() > 0 {
 		if c.deliverLocal(e, t, s, lossless) {
 			e.count(c.id, StatEmits)
 			return task.OK, 1
+		}
+	}
+	if lossless && e.Out != nil && e.Worker != s.Home {
+		if st, n, ok := c.emitOut(e, t, s); ok {
+			return st, n
 		}
 	}
 	d := c.header(t, 0)

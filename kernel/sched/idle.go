@@ -40,6 +40,10 @@ func NewIdle(n int) *Idle {
 // Parked returns the number of parked workers.
 func (i *Idle) Parked() int { return int(i.n.Load()) }
 
+// IsParked reports whether worker w is parked (or about to park). Any
+// goroutine.
+func (i *Idle) IsParked(w int) bool { return i.ws[w].parked.Load() }
+
 // Wake wakes worker w if it is parked. Any goroutine; w < 0 is ignored.
 func (i *Idle) Wake(w int) {
 	if w >= 0 && i.ws[w].parked.Load() {
