@@ -127,16 +127,10 @@ func (k *Kernel) SendBulk(ts []task.Task, src *HostBuffer, off int, wait time.Du
 		return err
 	}
 	t1 := time.Now()
-	n, bb, ev := len(ts), k.cfg.BulkBlock, k.bulk.events
-	chunk := min(n, max((n+len(ev)-1)/len(ev), bulkChunkMin/bb))
-	for c, i := 0, 0; i < n; c, i = c+1, i+chunk {
-		if err := k.bulkCopy((first+i)%k.cfg.BulkBlocks, min(chunk, n-i), src, off+i*bb); err != nil {
-			return err
-		}
-		if err := ev[c].Record(k.aux); err != nil {
-			return fmt.Errorf("cuda: bulk copy: %w", err)
-		}
-		k.bulk.stats.Chunks++
+	n, ev := len(ts), k.bulk.events
+	chunk := min(n, max((n+len(ev)-1)/len(ev), bulkChunkMin/k.cfg.BulkBlock))
+	if err := k.bulkQueue(first, n, chunk, src, off); err != nil {
+		return err
 	}
 	for c, i := 0, 0; i < n; c, i = c+1, i+chunk {
 		if err := ev[c].Synchronize(); err != nil {
@@ -151,6 +145,21 @@ func (k *Kernel) SendBulk(ts []task.Task, src *HostBuffer, off int, wait time.Du
 	st.Blocks += uint64(n)
 	st.WaitNS += uint64(t1.Sub(t0))
 	st.CopyNS += uint64(time.Since(t1))
+	return nil
+}
+
+// bulkQueue queues the copies of n blocks from src at off into the bulk
+// blocks from first on, chunk blocks per copy, each followed by its event.
+func (k *Kernel) bulkQueue(first, n, chunk int, src *HostBuffer, off int) error {
+	for c, i := 0, 0; i < n; c, i = c+1, i+chunk {
+		if err := k.bulkCopy((first+i)%k.cfg.BulkBlocks, min(chunk, n-i), src, off+i*k.cfg.BulkBlock); err != nil {
+			return err
+		}
+		if err := k.bulk.events[c].Record(k.aux); err != nil {
+			return fmt.Errorf("cuda: bulk copy: %w", err)
+		}
+		k.bulk.stats.Chunks++
+	}
 	return nil
 }
 
