@@ -138,6 +138,10 @@ func TestX5_AdminClusterMembers(t *testing.T) {
 		return cl != nil && len(cl.Channels) == 1 && len(cl.Channels[0].Remote) == 1 && cl.Channels[0].Remote[0].Tasks == n
 	})
 
+	modtest.WaitFor(t, "B's acks of the stream in A's snapshot", func() bool { // they come back asynchronously
+		cl := snapshot(t, a).Cluster
+		return cl != nil && len(cl.Channels) == 1 && cl.Channels[0].Acked == n
+	})
 	sa := snapshot(t, a)
 	if sa.Node.Member != addrA || sa.Cluster == nil || sa.Cluster.Self != addrA || !slices.Contains(sa.Cluster.Members, addrB) {
 		t.Fatalf("A's snapshot: member %q, cluster %+v; want self %s, members with %s", sa.Node.Member, sa.Cluster, addrA, addrB)
