@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// [C11] [C4] Flow control holds for deliveries that skip the subscription's
+// [C4] [C7] [C9] Flow control holds for deliveries that skip the subscription's
 // queue. src and mid share worker 0, so each of src's emits reaches mid by
 // the home worker's fast path (straight into its queues, or the handoff
 // slot) rather than through the queue that drainSubs meters; mid's lossless
@@ -16,7 +16,7 @@ import (
 // order, and none ends in sys.error (before the fix mid's emits failed
 // with CHAN_FULL faster than its hold queue could take them, and the
 // retries ran out).
-func TestC11_LocalDeliveriesMeteredByOutputRoom(t *testing.T) {
+func TestC4_FastPathMeteredByOutputRoom(t *testing.T) {
 	const n = 30000
 	var got, outOfOrder atomic.Int64
 	src := stageModule("src", "", "fl.mid", 1, nil)

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// [C4] [C9] [C11] A pipeline pinned across the workers, in both directions
+// [C4] [C7] [C9] A pipeline pinned across the workers, in both directions
 // (worker 0 → 1 → 0), on small lossless channels: each worker's deliveries
 // to the other go through its outbox and reach the queue at the end of its
 // dispatch. Every item arrives exactly once and in order, none is refused

@@ -212,8 +212,7 @@ func rtt(k *cuda.Kernel, n int) {
 		}
 	}
 	slices.Sort(lat)
-	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Nanoseconds()) / 1e3 }
-	fmt.Printf("gpu bridge-rtt inline rx=%s p50_us=%.2f p99_us=%.2f min_us=%.2f n=%d\n", mode, q(0.5), q(0.99), q(0), len(lat))
+	fmt.Printf("gpu bridge-rtt inline rx=%s %s n=%d\n", mode, quantiles(lat), len(lat))
 }
 
 // bridgeRun pushes n sink tasks of size payload bytes host → device,
@@ -328,8 +327,12 @@ func bulkProbe(k *cuda.Kernel, src *cuda.HostBuffer) {
 	}
 }
 
-// us is d in microseconds.
-func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+// quantiles formats the median, the 99th percentile and the minimum of
+// sorted round trips, in µs.
+func quantiles(d []time.Duration) string {
+	q := func(p float64) float64 { return float64(d[int(p*float64(len(d)-1))].Nanoseconds()) / 1e3 }
+	return fmt.Sprintf("p50_us=%.2f p99_us=%.2f min_us=%.2f", q(0.5), q(0.99), q(0))
+}
 
 // probes prints the device's probes: PCIe read latency, the bare ping-pong
 // and the LL echo by polling warps, the copy engine, CPU writes to pinned
@@ -341,13 +344,11 @@ func probes(k *cuda.Kernel) {
 	for _, pollers := range []int{1, 4, 8} {
 		rtt, err := k.ProbePingPong(20000, pollers)
 		check(err)
-		fmt.Printf("gpu probe pingpong pollers=%d p50_us=%.2f p99_us=%.2f min_us=%.2f\n", pollers,
-			us(rtt[len(rtt)/2]), us(rtt[len(rtt)*99/100]), us(rtt[0]))
+		fmt.Printf("gpu probe pingpong pollers=%d %s\n", pollers, quantiles(rtt))
 		for _, slot := range []struct{ words, bytes int }{{12, 128}, {8, 64}} {
 			ll, err := k.ProbeLLEcho(20000, pollers, slot.words)
 			check(err)
-			fmt.Printf("gpu probe ll-echo pollers=%d slot_bytes=%d p50_us=%.2f p99_us=%.2f min_us=%.2f\n", pollers, slot.bytes,
-				us(ll[len(ll)/2]), us(ll[len(ll)*99/100]), us(ll[0]))
+			fmt.Printf("gpu probe ll-echo pollers=%d slot_bytes=%d %s\n", pollers, slot.bytes, quantiles(ll))
 		}
 	}
 	bw, err := k.ProbeDMA(64<<20, 20)

@@ -127,7 +127,7 @@ func (k *Kernel) SendBulk(ts []task.Task, src *HostBuffer, off int, wait time.Du
 		return err
 	}
 	t1 := time.Now()
-	n, ev := len(ts), k.bulk.events
+	n, ev := len(ts), &k.bulk.events
 	chunk := min(n, max((n+len(ev)-1)/len(ev), bulkChunkMin/k.cfg.BulkBlock))
 	if err := k.bulkQueue(first, n, chunk, src, off); err != nil {
 		return err

@@ -47,7 +47,7 @@ func TestG5_ImageModules(t *testing.T) {
 	}
 }
 
-// [G5] [B3] The task types each module of an image takes are stamped too,
+// [G5] [G4] The task types each module of an image takes are stamped too,
 // and a boot is checked against them: the standard modules with their
 // default configuration (what the daemon's catalogue and the device tests
 // boot) agree with both embedded images; a module configured with a type

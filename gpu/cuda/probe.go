@@ -75,16 +75,18 @@ func (k *Kernel) ProbeHostWrite(reps int) (pinned, heap float64) {
 // bulk PCIe ceiling a batched-copy bridge transport would have.
 func (k *Kernel) ProbeDMA(bytes, reps int) (float64, error) {
 	bytes = min(bytes, len(k.host), k.cfg.Payloads*k.cfg.PayloadBlock)
-	src := unsafe.Pointer(&k.host[0])
-	if err := cu.MemcpyHtoDAsync(k.arenaD, src, int64(bytes), k.aux); err != nil {
+	if _, err := k.copyRate(k.arenaD, unsafe.Pointer(&k.host[0]), bytes, 1); err != nil { // warm-up
 		return 0, err
 	}
-	if err := k.aux.Synchronize(); err != nil {
-		return 0, err
-	}
+	return k.copyRate(k.arenaD, unsafe.Pointer(&k.host[0]), bytes, reps)
+}
+
+// copyRate queues reps copies of bytes from src to dst on the aux stream
+// back to back, waits, and returns bytes/s.
+func (k *Kernel) copyRate(dst cu.DevicePtr, src unsafe.Pointer, bytes, reps int) (float64, error) {
 	start := time.Now()
 	for range reps {
-		if err := cu.MemcpyHtoDAsync(k.arenaD, src, int64(bytes), k.aux); err != nil {
+		if err := cu.MemcpyHtoDAsync(dst, src, int64(bytes), k.aux); err != nil {
 			return 0, err
 		}
 	}
@@ -102,17 +104,7 @@ func (k *Kernel) ProbeBulkDMA(src *HostBuffer, bytes, reps int) (float64, error)
 	if k.BulkFree() != k.cfg.BulkBlocks || bytes > k.cfg.BulkBlocks*k.cfg.BulkBlock || bytes > len(src.Bytes) {
 		return 0, fmt.Errorf("cuda: bulk DMA probe of %d bytes: needs every bulk block free and %d bytes at most", bytes, k.cfg.BulkBlocks*k.cfg.BulkBlock)
 	}
-	dst := k.arenaD + cu.DevicePtr(k.bulk.off)
-	start := time.Now()
-	for range reps {
-		if err := cu.MemcpyHtoDAsync(dst, unsafe.Pointer(&src.Bytes[0]), int64(bytes), k.aux); err != nil {
-			return 0, err
-		}
-	}
-	if err := k.aux.Synchronize(); err != nil {
-		return 0, err
-	}
-	return float64(bytes) * float64(reps) / time.Since(start).Seconds(), nil
+	return k.copyRate(k.arenaD+cu.DevicePtr(k.bulk.off), unsafe.Pointer(&src.Bytes[0]), bytes, reps)
 }
 
 // ProbePingPong measures n round trips of the bare mechanism a mapped bridge
