@@ -57,11 +57,11 @@ func TestC4_CrossWorkerOutboxPipeline(t *testing.T) {
 	}
 }
 
-// [C4] [S6] A delivery to a parked consumer on another worker is not held
-// for the emitter's batch: the emitting handler, still running, sees the
-// consumer (woken on worker 1) take it. Batching through the outbox is for
-// busy consumers only.
-func TestC4_OutboxPushesToParkedConsumerAtOnce(t *testing.T) {
+// [C4] [S6] A delivery to an idle consumer on another worker (nothing
+// queued for it; here parked) is not held for the emitter's batch: the
+// emitting handler, still running, sees the consumer (woken on worker 1)
+// take it. Batching through the outbox is for busy consumers only.
+func TestC4_OutboxPushesToIdleConsumerAtOnce(t *testing.T) {
 	var seen atomic.Bool
 	var inHandler atomic.Int64 // 1: the consumer ran while the emitter's handler waited
 	var out ChanID
@@ -98,6 +98,6 @@ func TestC4_OutboxPushesToParkedConsumerAtOnce(t *testing.T) {
 	r := haltOK(t, k)
 	checkIdentity(t, r)
 	if inHandler.Load() != 1 {
-		t.Fatal("the parked consumer got the delivery only after the emitting handler returned")
+		t.Fatal("the idle consumer got the delivery only after the emitting handler returned")
 	}
 }
