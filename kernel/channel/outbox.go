@@ -17,9 +17,7 @@ import "github.com/gmkernel/gmk/kernel/task"
 // at once (and wakes it): batching is for busy consumers, which have other
 // work meanwhile. A consumer that is busy, or spinning before it parks, gets
 // its deliveries when the emitting worker's dispatch ends (a batch of tasks
-// and their handoffs). (Pushing whenever the queue was empty instead was as
-// fast, but a gpu/system watchdog test then twice failed to reach
-// quiescence under load; not understood, so not kept.)
+// and their handoffs).
 //
 // Semantics are those of the direct push:
 //   - Room is checked at the emit, against the subscription's queue plus the
