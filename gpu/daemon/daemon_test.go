@@ -8,6 +8,10 @@ package daemon_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -42,6 +46,7 @@ func TestF4_FrozenDaemonMissesHeartbeats(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	waitStopped(t, pid)
 	f1 := d.Heartbeat()
 	if got := d.Heartbeat().Stalled(f1); len(got) != 3 {
 		_ = syscall.Kill(pid, syscall.SIGCONT)
@@ -72,4 +77,36 @@ func TestF4_FrozenDaemonMissesHeartbeats(t *testing.T) {
 	if err := syscall.Kill(pid, 0); err == nil {
 		t.Fatalf("daemon %d still running after Halt", pid)
 	}
+}
+
+// waitStopped waits until every thread of process pid is stopped: kill
+// returns before a group stop has reached them all, and a thread still
+// running could answer a sample (a loaded CI machine showed it).
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !allStopped(pid) {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+			t.Fatalf("daemon %d: not every thread stopped 10 s after SIGSTOP", pid)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// allStopped reads each thread's state from /proc (the field after the
+// parenthesised command name: T when stopped by a signal).
+func allStopped(pid int) bool {
+	stats, _ := filepath.Glob(filepath.Join("/proc", strconv.Itoa(pid), "task", "*", "stat"))
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return false
+		}
+		s := string(b)
+		if i := strings.LastIndexByte(s, ')'); i < 0 || i+2 >= len(s) || s[i+2] != 'T' {
+			return false
+		}
+	}
+	return len(stats) > 0
 }
