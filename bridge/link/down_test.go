@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gmkernel/gmk/bridge"
 	"github.com/gmkernel/gmk/bridge/link"
@@ -181,5 +182,30 @@ func TestB1_OneChannelPerDirection(t *testing.T) {
 	back := link.Chan{Spec: kernel.ChanSpec{Name: "x.back", Type: 1}, From: "b", To: "a"}
 	if _, err := link.New("a", []link.Wire{{Chan: spec("x.one"), T: ta}, {Chan: back, T: ta}}, link.Config{}); err != nil {
 		t.Fatalf("one channel each way on a transport: %v", err)
+	}
+}
+
+// [B4] [C9] Tasks a sender staged into an open batch and never published
+// when the bridge went down are accounted for: counted abandoned (their
+// bytes went into the old ring, their source payloads were released), so
+// the lane's identity balances and the pair reaches quiescence. Before,
+// they were neither sent nor counted, and a system halting after a GPU
+// reset waited for quiescence for ever (gpu/system's watchdog test).
+func TestB4_StagedBatchWrittenOffWhenBridgeGoesDown(t *testing.T) {
+	const n = 10
+	rx := &recorder{}
+	p := fxBootPair(t, fxSpec{
+		a:    []kernel.Module{producer("ingest", "host.rx", tIn, lossless)},
+		b:    []kernel.Module{rx.module("xform", "host.rx", tIn, lossless)},
+		link: link.Config{Batch: bridge.BatchConfig{Size: 64, Interval: time.Hour}}, // the batch stays open
+	})
+	emitAll(t, p.a, "host.rx", tIn, n)
+	out := func() link.Stats { return fxStat(t, p.ea.Stats(), "host.rx", link.Out) }
+	fxWait(t, "the open batch", func() bool { s := out(); return s.Taken == n && s.Staged == n })
+	p.ea.Disconnect() // the bridge goes down (a GPU reset) with the batch unpublished
+	fxWait(t, "the staged tasks written off", func() bool { return out().Abandoned == n })
+	sa, _ := p.halt()
+	if s := fxStat(t, sa, "host.rx", link.Out); s.Sent != 0 || s.Queued != 0 || s.Abandoned != n || rx.n.Load() != 0 {
+		t.Fatalf("%v; %d received: want the %d staged tasks abandoned, none sent", s, rx.n.Load(), n)
 	}
 }

@@ -55,6 +55,7 @@ type outLane struct {
 	sleeping atomic.Bool  // the sender is about to sleep or asleep: written by the sender, read by the relay (Dekker pair with box)
 	down     atomic.Bool  // the bridge disconnected: set by bridgeDown, cleared by adopt; read by relay and sender
 	staged   atomic.Int64 // tasks the sender took from box and has not published (no window): written by the sender, read by Stats
+	batched  atomic.Int64 // of those, the ones staged in the open batch (set once a sendAll is done): Stats' Staged
 
 	mu     sync.Mutex
 	paused bool // the subscription is paused; guarded by mu
@@ -97,6 +98,10 @@ type outConn struct {
 	probe bridge.Receiver // see newConn
 
 	sent, transfers, redelivered uint64 // totals of the earlier epochs
+	// writtenOff is how many of the tasks this connection's open batch
+	// staged were counted abandoned when the bridge went down
+	// (writeOffStaged). Sender goroutine only.
+	writtenOff int
 	// resend is how many window entries at this epoch's start had been
 	// published in an earlier one: they go out first, flagged Redelivered,
 	// and the first resend publications of the epoch are re-sends.
@@ -278,7 +283,7 @@ func (l *outLane) stats() Stats {
 	c := l.conn.Load()
 	s := Stats{Chan: l.ch.Spec.Name, Dir: Out, Kernel: l.ch.From, Peer: l.ch.To, Transport: c.t.Kind(),
 		Down: l.down.Load(), Taken: l.taken.Load(), Dropped: l.dropped.Load(), Abandoned: l.abandoned.Load(),
-		Queued: uint64(l.box.Len()) + uint64(max(l.staged.Load(), 0)), Pauses: l.pauses.Load(),
+		Queued: uint64(l.box.Len()) + uint64(max(l.staged.Load(), 0)), Staged: uint64(max(l.batched.Load(), 0)), Pauses: l.pauses.Load(),
 		Discarded: l.discarded.Load(), Reconnects: l.reconns.Load()}
 	tx := c.tx.Stats()
 	s.Sent, s.Transfers = c.sent+tx.Tasks, c.transfers+tx.Transfers

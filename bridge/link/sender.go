@@ -60,21 +60,40 @@ func (l *outLane) run() {
 		if urgent && !l.down.Load() {
 			urgent = false
 			if l.c.b.Flush() > 0 {
-				l.staged.Store(0)
+				l.setStaged(0)
 			}
 			continue
 		}
 		if !l.down.Load() && l.c.b.Tick() > 0 {
-			l.staged.Store(0)
+			l.setStaged(0)
 			continue
 		}
+		l.writeOffStaged()
 		l.idle(timer)
 	}
 	l.takeAcks()
 	if !l.down.Load() {
 		l.c.b.Flush()
 	}
-	l.staged.Store(0)
+	l.writeOffStaged()
+	l.setStaged(0)
+}
+
+// writeOffStaged counts abandoned, once the bridge is down, the tasks the
+// open batch staged and never published (no window: a window keeps them
+// for the reconnect). Their bytes went into the old ring and their source
+// payloads were released, so there is nothing left to drop to sys.dropped;
+// without this they would be neither sent nor counted, and the lane's
+// identity (Stats.Check) would never balance again.
+func (l *outLane) writeOffStaged() {
+	if !l.down.Load() || l.win != nil {
+		return
+	}
+	if n := l.c.tx.Staged() - l.c.writtenOff; n > 0 {
+		l.c.writtenOff += n
+		l.abandoned.Add(uint64(n))
+		l.setStaged(0)
+	}
 }
 
 // resumeIfDrained resumes a paused subscription once the outbox and the
@@ -98,7 +117,14 @@ func (l *outLane) sendAll(ts []kernel.Task) {
 			break
 		}
 	}
-	l.staged.Store(int64(l.c.tx.Staged()))
+	l.setStaged(l.c.tx.Staged() - l.c.writtenOff)
+}
+
+// setStaged records how many tasks the open batch holds (Stats' Staged,
+// and Queued's part past the outbox).
+func (l *outLane) setStaged(n int) {
+	l.staged.Store(int64(n))
+	l.batched.Store(int64(n))
 }
 
 // intake moves tasks popped from the outbox into the window and, while the
@@ -224,7 +250,7 @@ func (l *outLane) idle(timer *time.Timer) {
 		if now == nil {
 			now = time.Now
 		}
-		for l.box.Len() == 0 && !l.e.stopping.Load() && !l.flushReq.Load() && now().Before(d) {
+		for l.box.Len() == 0 && !l.e.stopping.Load() && !l.flushReq.Load() && !l.down.Load() && now().Before(d) {
 			runtime.Gosched()
 		}
 		return
@@ -288,6 +314,7 @@ func (l *outLane) park() {
 	if r, ok := ringState(l.c.t, true); ok {
 		l.discarded.Add(r.InRing())
 	}
+	l.writeOffStaged()
 	tx := l.c.tx.Stats()
 	l.parkTx = tx
 	l.parked = true
@@ -308,7 +335,7 @@ func (l *outLane) adopt(c *outConn) {
 	}
 	l.c = c
 	l.conn.Store(c)
-	l.staged.Store(0)
+	l.setStaged(0)
 	l.parked = false
 	l.e.downMu.Lock()
 	l.down.Store(false)

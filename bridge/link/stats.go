@@ -48,8 +48,9 @@ type Stats struct {
 	Received  uint64 // In: tasks taken out of the ring
 	Delivered uint64 // In: tasks emitted into this kernel's channel
 	Dropped   uint64 // routed to this kernel's sys.dropped: bridge down, channel closed, payload too large
-	Abandoned uint64 // released at Stop or Close while the kernel halted: counted, never delivered
+	Abandoned uint64 // released at Stop or Close while the kernel halted, or (Out, no Ack cell) staged in a batch the bridge went down under: counted, never delivered
 	Queued    uint64 // Out: in the outbox, staged or held for the reconnect, never published yet
+	Staged    uint64 // Out: of Queued, the tasks in the sender's open batch (published when it fills or its interval passes)
 	Pending   uint64 // In: taken out of the ring, not yet emitted
 
 	// Acknowledgements ([B4], [F5]): on a wire with an Ack cell the
