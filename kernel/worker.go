@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"math"
 	"math/bits"
 	"sync/atomic"
 	"time"
@@ -74,6 +75,7 @@ func newWorker(k *Kernel, id int, l *sched.Local, traceMem []byte) *worker {
 	w.tw = trace.NewWriter(id, traceMem, k.cfg.TraceSample, w.rng)
 	w.em = channel.Emitter{Worker: id, Shard: k.chanStats.Shard(id), Stats: k.chanStats, Env: w, Core: k.core, Local: l}
 	w.em.Out = &w.out
+	w.em.Room = w.localRoom
 	w.ctx = Ctx{k: k, w: w}
 	w.timer = time.NewTimer(time.Hour)
 	w.timer.Stop()
@@ -205,6 +207,7 @@ func (w *worker) drainSubs() {
 		if m == 0 {
 			continue
 		}
+		s.Drained(m)
 		w.wakeWaiters(s.Channel())
 		w.k.core.DeliverFree(w.l, m)
 		if trace.Enabled && w.k.levels.Enabled(0, trace.ChanDrain) {
@@ -263,6 +266,18 @@ func (w *worker) wakeWaiters(c *channel.Channel) {
 	for m := c.TakeWaiters(); m != 0; m &= m - 1 {
 		w.k.wakeWorkers(bits.TrailingZeros64(m))
 	}
+}
+
+// localRoom is how many deliveries of s the fast path may put straight into
+// this worker's queues (channel.Emitter.Room): what drainSubs would drain of
+// s's queue — its module's lossless outputs' room less the LQ's length, or
+// no bound for a module without such outputs.
+func (w *worker) localRoom(s *channel.Sub) int {
+	outs := w.k.modules[w.k.handlers[s.Handler].mod].outs
+	if len(outs) == 0 {
+		return math.MaxInt32
+	}
+	return w.heldRoom(outs)
 }
 
 func (w *worker) outRoom(outs []*channel.Channel) int {

@@ -52,6 +52,12 @@ type Emitter struct {
 	// Out, when set, batches lossless P2P deliveries to subscriptions homed
 	// on other workers (see Outbox); its owner flushes it. Workers only.
 	Out *Outbox
+	// Room, when set, is how many deliveries of s its home worker (the
+	// emitting one) may take by the fast path now: the bound its drains of
+	// s's queue keep to ([C11]: the consumer's lossless outputs' room). The
+	// fast path spends it as credit and asks again when it runs out; at zero
+	// deliveries queue on s, where the drain meters them.
+	Room func(s *Sub) int
 }
 
 func (e *Emitter) count(id uint32, k int) { e.countN(id, k, 1) }
@@ -432,12 +438,16 @@ func (c *Channel) emitOne(e *Emitter, t *task.Task, s *Sub) (task.Status, int) {
 // runs right after the emitting handler (sched.Core.Handoff): nothing of s
 // waits ahead of it, so FIFO holds.
 func (c *Channel) deliverLocal(e *Emitter, t *task.Task, s *Sub, lossless bool) bool {
+	if s.credit <= 0 && !s.refill(e) {
+		return false
+	}
 	if lossless && s.numbered && s.begun == s.next {
 		if d := e.Core.Handoff(e.Local, t); d != nil {
 			// Stamped in the slot, after the copy: stamping t first would
 			// stall the copy's wide loads behind the narrow stores.
 			c.stamp(d, 0)
 			s.next++
+			s.credit--
 			d.Seq = s.next
 			return true
 		}
@@ -454,6 +464,7 @@ func (c *Channel) deliverLocal(e *Emitter, t *task.Task, s *Sub, lossless bool) 
 	if lossless {
 		s.next++
 	}
+	s.credit--
 	return true
 }
 

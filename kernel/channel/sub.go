@@ -2,6 +2,7 @@ package channel
 
 import (
 	"fmt"
+	"math"
 	"sync/atomic"
 
 	"github.com/gmkernel/gmk/kernel/ring"
@@ -53,7 +54,28 @@ type Sub struct {
 	// still waiting in the worker's queues, so a new one may run before
 	// them (the handoff fast path of emitOne). Home worker only.
 	begun uint32
-	_     [cacheLinePad - 8]byte
+	// credit is how many more deliveries the fast path may still take
+	// (Emitter.Room); Drained spends it too. Home worker only.
+	credit int32
+	_      [cacheLinePad - 12]byte
+}
+
+// refill asks e.Room for the fast path's credit; false when there is none.
+func (s *Sub) refill(e *Emitter) bool {
+	if e.Room == nil {
+		s.credit = math.MaxInt32
+		return true
+	}
+	s.credit = int32(min(e.Room(s), math.MaxInt32))
+	return s.credit > 0
+}
+
+// Drained spends the fast path's credit on n deliveries the home worker
+// drained from the queue (they take the same room). Home worker only.
+func (s *Sub) Drained(n int) {
+	if s.credit > 0 {
+		s.credit = int32(max(int(s.credit)-n, 0))
+	}
 }
 
 // cacheLinePad keeps independently written fields on separate cache lines
