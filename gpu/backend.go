@@ -104,11 +104,13 @@ type HaltReport struct {
 	Links        []link.Stats
 	LivePayloads int // arena blocks still live (0 unless a module kept one)
 
-	// Lost: a Reset could not stop the kernel in order, so Kernel and
-	// LivePayloads are not known — a GPU daemon killed (its bridge ends'
-	// counts are what the host read from the rings), or a simulated kernel
-	// left behind with a worker stuck in a handler (Stuck: its final report
-	// comes later, in a Halt's Reaped).
+	// Lost: a Reset (or a Halt whose context ended) could not stop the
+	// kernel in order, so Kernel and LivePayloads are not known — a GPU
+	// daemon killed (its bridge ends' counts are what the host read from
+	// the rings), or a simulated kernel with a worker still in a handler
+	// (Stuck: after a Reset its final report comes later, in a Halt's
+	// Reaped; after a Halt, which then fails with ErrStuck, Links are its
+	// bridge ends with their senders stopped).
 	Lost, Stuck bool
 	// Reaped holds, in a Halt's report, the final reports of the kernels
 	// that earlier Resets left behind Stuck, in Reset order.

@@ -306,7 +306,11 @@ func (s *Sim) stop(ctx context.Context, reset bool) (gpu.HaltReport, error) {
 		case <-h.done:
 		case <-time.After(stuckGrace):
 			if !reset {
-				return gpu.HaltReport{}, fmt.Errorf("%w: %w", gpu.ErrStuck, ctx.Err())
+				// The report says what is known: the bridge ends (their
+				// senders stopped with ep.Stop, so what they sent is final)
+				// and that the kernel's own counts are not — a System's
+				// Check then balances the rings with what was sent.
+				return gpu.HaltReport{Links: ep.Stats(), Lost: true, Stuck: true}, fmt.Errorf("%w: %w", gpu.ErrStuck, ctx.Err())
 			}
 			s.zombies = append(s.zombies, zombie{k: k, ep: ep, h: h})
 			s.k, s.ep, s.halting = nil, nil, nil

@@ -266,6 +266,9 @@ func TestK2_HaltCutShortCountsEverything(t *testing.T) {
 		t.Skipf("the system drained within the deadline (%v): nothing was cut short", err)
 	}
 	if err := r.Check(); err != nil {
+		for _, l := range r.Links { // what the failure's numbers come from
+			t.Log(l)
+		}
 		t.Fatal(err)
 	}
 	t.Logf("cut short: cpu queued %d, gpu queued %d, stored %d", r.CPU.Queued, r.GPU.Kernel.Queued, st.n.Load())
