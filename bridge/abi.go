@@ -36,6 +36,36 @@ const (
 	OffSlotStage   = task.Size + 8   // gmk_bridge_slot_t.stage_pos
 )
 
+// The LL ring format (gmk_bridge.h, LL RINGS): a ring whose flags carry
+// FlagLL holds LLSlotSize-byte slots of sixteen 8-byte words, each word's low
+// 4 bytes data and high 4 bytes the tag of the slot's bridge seq (llTag).
+const (
+	FlagLL       = 0x2        // GMK_BRIDGE_LL: set at format time, never cleared
+	VersionLL    = 2          // GMK_BRIDGE_VERSION_LL: ring header version of an LL ring
+	LLSlotSize   = 128        // GMK_BRIDGE_LL_SLOT_SIZE: sizeof(gmk_bridge_ll_slot_t)
+	LLWords      = 16         // GMK_BRIDGE_LL_WORDS
+	LLHeadWords  = 8          // GMK_BRIDGE_LL_HEAD_WORDS: words 0-7, the inline task
+	LLTagBit     = 0x80000000 // GMK_BRIDGE_LL_TAG_BIT: set in every tag
+	LLExt        = 0x8000     // GMK_BRIDGE_LL_EXT: word 1's flags announce words 8-15
+	llWType      = 0          // GMK_BRIDGE_LL_W_TYPE
+	llWFlags     = 1          // GMK_BRIDGE_LL_W_FLAGS: flags | tenant<<16
+	llWChannel   = 2          // GMK_BRIDGE_LL_W_CHANNEL
+	llWSeq       = 3          // GMK_BRIDGE_LL_W_SEQ
+	llWMeta0     = 4          // GMK_BRIDGE_LL_W_META0: low, high
+	llWMeta1     = 6          // GMK_BRIDGE_LL_W_META1: low, high
+	llWPayload   = 8          // GMK_BRIDGE_LL_W_PAYLOAD: low, high
+	llWPayloadLn = 10         // GMK_BRIDGE_LL_W_PAYLOAD_LEN
+	llWYield     = 11         // GMK_BRIDGE_LL_W_YIELD: yield_count | aux<<16
+	llWStage     = 12         // GMK_BRIDGE_LL_W_STAGE: low, high; 14, 15 spare
+)
+
+// llSlot is gmk_bridge_ll_slot_t. Every word is written with one 8-byte
+// store and read with one 8-byte load (L1); the tags, not an index, say which
+// words are current. ll.go documents who writes what in which order.
+type llSlot struct {
+	w [LLWords]uint64
+}
+
 // Limits of this implementation (not of the ABI).
 const (
 	numBridgeRings = RingBA + 1     // rings a bridge region holds
@@ -119,6 +149,8 @@ var (
 	_ [RingHeaderSize - unsafe.Sizeof(ringHeader{})]byte
 	_ [unsafe.Sizeof(slot{}) - SlotSize]byte
 	_ [SlotSize - unsafe.Sizeof(slot{})]byte
+	_ [unsafe.Sizeof(llSlot{}) - LLSlotSize]byte
+	_ [LLSlotSize - unsafe.Sizeof(llSlot{})]byte
 )
 
 // stageRound rounds a payload size up to StageAlign.

@@ -19,6 +19,7 @@ func goLayout() map[string]uint64 {
 	var rg regionHeader
 	var r ringHeader
 	var s slot
+	var ls llSlot
 	u := func(v uintptr) uint64 { return uint64(v) }
 	return map[string]uint64{
 		"sizeof(gmk_task_t)": u(unsafe.Sizeof(tk)), "alignof(gmk_task_t)": 16, // Go: 8; slots are 16-aligned
@@ -55,6 +56,16 @@ func goLayout() map[string]uint64 {
 		"sizeof(gmk_bridge_slot_t)": u(unsafe.Sizeof(s)), "alignof(gmk_bridge_slot_t)": 16,
 		"gmk_bridge_slot_t.task": u(unsafe.Offsetof(s.task)), "gmk_bridge_slot_t.seq": u(unsafe.Offsetof(s.seq)),
 		"gmk_bridge_slot_t.stage_pos": u(unsafe.Offsetof(s.stagePos)),
+
+		"sizeof(gmk_bridge_ll_slot_t)": u(unsafe.Sizeof(ls)), "alignof(gmk_bridge_ll_slot_t)": LineSize, // Go: 8; slots sit at 128-byte offsets
+		"gmk_bridge_ll_slot_t.w": u(unsafe.Offsetof(ls.w)),
+		"GMK_BRIDGE_LL":          FlagLL, "GMK_BRIDGE_VERSION_LL": VersionLL, "GMK_BRIDGE_LL_SLOT_SIZE": LLSlotSize,
+		"GMK_BRIDGE_LL_WORDS": LLWords, "GMK_BRIDGE_LL_HEAD_WORDS": LLHeadWords, "GMK_BRIDGE_LL_TAG_BIT": LLTagBit,
+		"GMK_BRIDGE_LL_EXT": LLExt, "GMK_BRIDGE_LL_W_TYPE": llWType, "GMK_BRIDGE_LL_W_FLAGS": llWFlags,
+		"GMK_BRIDGE_LL_W_CHANNEL": llWChannel, "GMK_BRIDGE_LL_W_SEQ": llWSeq, "GMK_BRIDGE_LL_W_META0": llWMeta0,
+		"GMK_BRIDGE_LL_W_META1": llWMeta1, "GMK_BRIDGE_LL_W_PAYLOAD": llWPayload,
+		"GMK_BRIDGE_LL_W_PAYLOAD_LEN": llWPayloadLn, "GMK_BRIDGE_LL_W_YIELD": llWYield, "GMK_BRIDGE_LL_W_STAGE": llWStage,
+		"GMK_BRIDGE_LL_TAG(0)": uint64(llTag(0)), "GMK_BRIDGE_LL_TAG(0x123456789ull)": uint64(llTag(0x123456789)),
 
 		"GMK_BRIDGE_MAGIC": Magic, "GMK_BRIDGE_RING_MAGIC": RingMagic, "GMK_BRIDGE_VERSION": Version,
 		"GMK_BRIDGE_LINE": LineSize, "GMK_BRIDGE_STAGE_ALIGN": StageAlign, "GMK_BRIDGE_MAX_RINGS": MaxRings,
@@ -108,13 +119,27 @@ func TestABI_LayoutMatchesCHeader(t *testing.T) {
 // TestABI_CReferenceInterop: the C reference producer and consumer
 // (gmk_bridge_ring.h) and the Go ones speak the same protocol over one region,
 // both ways: C produces on ring AB and Go consumes; Go produces on ring BA and
-// C consumes — inline tasks and payloads, over several laps of the ring.
+// C consumes — inline tasks and payloads, over several laps of the ring — in
+// both slot formats ([B2] [B3] [B4]; LL: gmk_bridge_ll_stage/_poll).
 func TestABI_CReferenceInterop(t *testing.T) {
 	if !abicheck.Available {
 		t.Skip("built without cgo")
 	}
+	for _, ll := range []bool{false, true} {
+		t.Run(modeName(ll), func(t *testing.T) {
+			produce, consume := abicheck.Produce, abicheck.Consume
+			if ll {
+				produce, consume = abicheck.ProduceLL, abicheck.ConsumeLL
+			}
+			interopC(t, Config{Capacity: 64, Staging: 256 << 10, LL: ll}, produce, consume)
+		})
+	}
+}
+
+// interopC runs TestABI_CReferenceInterop's exchange over a region for c.
+func interopC(t *testing.T, c Config, produce func([]byte, uint32, int64, int64) int64,
+	consume func([]byte, uint32, int64) (int64, uint64)) {
 	const n, batch = 300, 7
-	c := Config{Capacity: 64, Staging: 256 << 10}
 	size, _ := RegionSize(c)
 	mem := alignedBytes(size)
 	if err := Format(mem, c); err != nil {
@@ -129,7 +154,7 @@ func TestABI_CReferenceInterop(t *testing.T) {
 	got := 0
 	for lap := 0; got < n; lap++ { // C produces up to a ring's worth per call, Go drains it
 		k := min(int64(n-got), 60)
-		if r := abicheck.Produce(mem, RingAB, k, batch); r != k {
+		if r := produce(mem, RingAB, k, batch); r != k {
 			t.Fatalf("C produce: %d", r)
 		}
 		for {
@@ -169,7 +194,7 @@ func TestABI_CReferenceInterop(t *testing.T) {
 		}
 	}
 	tx.Publish()
-	if cnt, sum := abicheck.Consume(mem, RingBA, batch); cnt != 50 || sum != wantSum {
+	if cnt, sum := consume(mem, RingBA, batch); cnt != 50 || sum != wantSum {
 		t.Fatalf("C consumed %d tasks, checksum %d; want 50, %d", cnt, sum, wantSum)
 	}
 	if s := tx.Stats(); s.Tasks != 50 || reg.rings[RingBA].hdr.head.Load() != 50 {

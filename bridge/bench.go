@@ -15,7 +15,7 @@ import (
 
 // BenchOptions configures Bench. Zero fields take the defaults in brackets.
 type BenchOptions struct {
-	Transports []string // "mem", "shm" [both]
+	Transports []string // "mem", "shm", and over LL rings "mem-ll", "shm-ll" [all four]
 	Batches    []int    // batch sizes [1, 8, 64, 256]
 	Payloads   []string // "inline", "4k" [both]
 	Tasks      int      // tasks per inline measurement; 4k runs use Tasks/8 [2,000,000]
@@ -29,7 +29,7 @@ type BenchOptions struct {
 // Defaults of BenchOptions.
 var (
 	DefaultBenchBatches = []int{1, 8, 64, 256}
-	benchTransports     = []string{"mem", "shm"}
+	benchTransports     = []string{"mem", "shm", "mem-ll", "shm-ll"}
 	benchPayloads       = []string{"inline", "4k"}
 )
 
@@ -44,9 +44,9 @@ const (
 // Bench measures bridge throughput ([B2], GMK.md acceptance 19) and writes one
 // line per measurement to w:
 //
-//	bridge <mem|shm> batch=<n> <inline|4k> <tasks/s> transfers_per_task=<x>
+//	bridge <mem|shm|mem-ll|shm-ll> batch=<n> <inline|4k> <tasks/s> transfers_per_task=<x>
 //
-// preceded by a comment line with every run (# ... runs=... best=... median=...).
+// (-ll: over LL rings, Config.LL) preceded by a comment line with every run (# ... runs=... best=... median=...).
 // A task crosses from a producer to a consumer that checks its order and copies
 // its payload out, as a kernel copies it into its arena; mem runs both on
 // goroutines of this process, shm runs the consumer in a child process mapping
@@ -106,7 +106,7 @@ func (o BenchOptions) withDefaults() (BenchOptions, error) {
 	}
 	for _, k := range o.Transports {
 		if !slices.Contains(benchTransports, k) {
-			return o, fmt.Errorf("bridge bench: unknown transport %q (want mem or shm)", k)
+			return o, fmt.Errorf("bridge bench: unknown transport %q (want mem, shm, mem-ll or shm-ll)", k)
 		}
 	}
 	for _, p := range o.Payloads {
@@ -128,12 +128,21 @@ func (o BenchOptions) withDefaults() (BenchOptions, error) {
 // benchConfig sizes the rings of a measurement: room for 4 batches of 256.
 var benchConfig = Config{Capacity: 1024, Staging: 4 << 20}
 
+// benchKind splits a bench transport name into the transport and the ring
+// format: "shm-ll" is shm over LL rings.
+func benchKind(kind string) (transport string, c Config) {
+	c = benchConfig
+	transport, c.LL = strings.CutSuffix(kind, "-ll")
+	return transport, c
+}
+
 // benchRun runs one measurement and returns tasks/s and transfers per task.
 func benchRun(kind, exe string, batch, size, n int) (float64, float64, error) {
-	if kind == "shm" {
-		return benchShm(exe, batch, size, n)
+	transport, c := benchKind(kind)
+	if transport == "shm" {
+		return benchShm(exe, c, batch, size, n)
 	}
-	a, b, err := NewMemPair(benchConfig)
+	a, b, err := NewMemPair(c)
 	if err != nil {
 		return 0, 0, err
 	}

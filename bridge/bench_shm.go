@@ -9,15 +9,16 @@ import (
 )
 
 // benchShm runs one measurement across two processes: this one produces into a
-// memfd region, a child started from exe (see MaybeRunBenchChild) consumes.
-func benchShm(exe string, batch, size, n int) (float64, float64, error) {
+// memfd region formatted for c, a child started from exe (see
+// MaybeRunBenchChild) consumes.
+func benchShm(exe string, c Config, batch, size, n int) (float64, float64, error) {
 	if exe == "" {
 		var err error
 		if exe, err = os.Executable(); err != nil {
 			return 0, 0, err
 		}
 	}
-	s, err := NewShm(benchConfig)
+	s, err := NewShm(c)
 	if err != nil {
 		return 0, 0, err
 	}

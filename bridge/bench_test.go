@@ -11,18 +11,18 @@ import (
 )
 
 // benchLine is the machine-readable line of issue 4, acceptance 4.
-var benchLine = regexp.MustCompile(`^bridge (mem|shm) batch=(\d+) (inline|4k) (\d+) transfers_per_task=([0-9.e-]+)$`)
+var benchLine = regexp.MustCompile(`^bridge (mem|shm|mem-ll|shm-ll) batch=(\d+) (inline|4k) (\d+) transfers_per_task=([0-9.e-]+)$`)
 
-// TestB2_BenchLines runs Bench small — mem at batch 1 and 64, and shm with
-// 4 KiB payloads across two processes (this test binary is re-executed as the
-// consumer) — and checks one well-formed line per measurement with transfers
+// TestB2_BenchLines runs Bench small — mem and mem-ll at batch 1 and 64, and
+// shm and shm-ll with 4 KiB payloads across two processes (this test binary
+// is re-executed as the consumer) — and checks one well-formed line per measurement with transfers
 // per task = 1/batch, rounded up over a partial last batch (GMK.md
 // acceptance 19: fewer transfers than tasks).
 func TestB2_BenchLines(t *testing.T) {
 	var out bytes.Buffer
-	err := Bench(&out, BenchOptions{Transports: []string{"mem"}, Batches: []int{1, 64}, Tasks: 2000, Count: 1})
+	err := Bench(&out, BenchOptions{Transports: []string{"mem", "mem-ll"}, Batches: []int{1, 64}, Tasks: 2000, Count: 1})
 	if err == nil {
-		err = Bench(&out, BenchOptions{Transports: []string{"shm"}, Payloads: []string{"4k"}, Batches: []int{64}, Tasks: 2000, Count: 1})
+		err = Bench(&out, BenchOptions{Transports: []string{"shm", "shm-ll"}, Payloads: []string{"4k"}, Batches: []int{64}, Tasks: 2000, Count: 1})
 	}
 	if err != nil {
 		t.Fatalf("Bench: %v\n%s", err, out.Bytes())
@@ -49,8 +49,38 @@ func TestB2_BenchLines(t *testing.T) {
 		}
 		lines++
 	}
-	if lines != 2*2+1 {
-		t.Fatalf("%d measurement lines, want 5:\n%s", lines, out.Bytes())
+	if lines != 2*(2*2+1) {
+		t.Fatalf("%d measurement lines, want 10:\n%s", lines, out.Bytes())
+	}
+}
+
+// TestB2_RTTLines runs BenchRTT small for both formats and checks one
+// well-formed line each, with min <= p50 <= p99.
+func TestB2_RTTLines(t *testing.T) {
+	var out bytes.Buffer
+	if err := BenchRTT(&out, []string{"mem", "mem-ll"}, 200); err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`^bridge-rtt (mem|mem-ll) inline p50=(\d+) p99=(\d+) min=(\d+) n=200$`)
+	var kinds []string
+	for sc := bufio.NewScanner(&out); sc.Scan(); {
+		m := re.FindStringSubmatch(sc.Text())
+		if m == nil {
+			t.Fatalf("malformed line %q", sc.Text())
+		}
+		p50, _ := strconv.Atoi(m[2])
+		p99, _ := strconv.Atoi(m[3])
+		lo, _ := strconv.Atoi(m[4])
+		if lo > p50 || p50 > p99 || lo <= 0 {
+			t.Fatalf("%q: want 0 < min <= p50 <= p99", sc.Text())
+		}
+		kinds = append(kinds, m[1])
+	}
+	if len(kinds) != 2 || kinds[0] != "mem" || kinds[1] != "mem-ll" {
+		t.Fatalf("lines for %v, want mem, mem-ll", kinds)
+	}
+	if err := BenchRTT(&out, []string{"shm"}, 1); err == nil {
+		t.Fatal("BenchRTT over shm: no error")
 	}
 }
 
@@ -73,14 +103,47 @@ func BenchmarkBridge(b *testing.B) {
 		}
 		<-done
 	})
-	for _, batch := range []int{1, 64} {
-		b.Run("mem/batch="+strconv.Itoa(batch), func(b *testing.B) {
+	for _, kind := range []string{"mem", "mem-ll"} {
+		for _, batch := range []int{1, 64} {
+			b.Run(kind+"/batch="+strconv.Itoa(batch), func(b *testing.B) {
+				b.ReportAllocs()
+				rate, _, err := benchRun(kind, "", batch, 0, b.N)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(rate, "tasks/s")
+			})
+		}
+	}
+}
+
+// BenchmarkBridgeRTT is the Go ↔ Go round trip (ns/op) of one inline task
+// over an in-memory pair, version-1 and LL rings, after a Go-channel
+// ping-pong baseline: one goroutine each side.
+func BenchmarkBridgeRTT(b *testing.B) {
+	b.Run("chan", func(b *testing.B) {
+		ping, pong := make(chan task.Task, 1), make(chan task.Task, 1)
+		go func() {
+			for t := range ping {
+				pong <- t
+			}
+		}()
+		b.ReportAllocs()
+		for i := range b.N {
+			ping <- task.Task{Meta0: uint64(i)}
+			<-pong
+		}
+		close(ping)
+	})
+	for _, ll := range []bool{false, true} {
+		b.Run(modeName(ll), func(b *testing.B) {
 			b.ReportAllocs()
-			rate, _, err := benchRun("mem", "", batch, 0, b.N)
+			r, err := RTT(ll, b.N)
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.ReportMetric(rate, "tasks/s")
+			b.ReportMetric(float64(r.P50.Nanoseconds()), "p50-ns")
+			b.ReportMetric(float64(r.P99.Nanoseconds()), "p99-ns")
 		})
 	}
 }

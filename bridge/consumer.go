@@ -14,7 +14,9 @@ import (
 // stores stage_head and the telemetry words and then head (C2, the release that
 // hands slots and staging bytes back). Every slot's seq must equal the one
 // expected: a mismatch is reported as a *GapError and the slot is left in
-// place, so a lossless channel never silently skips or repeats a task.
+// place, so a lossless channel never silently skips or repeats a task. In an
+// LL ring (ll.go) Peek polls the slot at head for its sequence tag instead of
+// loading tail; Release is the same.
 type consumer struct {
 	_ noCopy
 
@@ -47,6 +49,9 @@ func newConsumer(ring int, v ringView, w waker) *consumer {
 
 // Peek implements Receiver.
 func (c *consumer) Peek(dst []Msg) (int, error) {
+	if c.v.ll {
+		return c.peekLL(dst)
+	}
 	avail := c.tailCache - c.head
 	if avail < uint64(len(dst)) { // the cached tail may be stale: reload it
 		c.tailCache = c.v.hdr.tail.Load() // C1 acquire: slots < tail are written
@@ -129,6 +134,9 @@ func (c *consumer) Wait(max time.Duration) bool {
 
 // ready reports whether a task is published beyond head or the ring is closed.
 func (c *consumer) ready() bool {
+	if c.v.ll {
+		return c.readyLL()
+	}
 	h := c.v.hdr
 	if t := h.tail.Load(); t != c.head {
 		c.tailCache = t

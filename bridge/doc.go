@@ -17,6 +17,19 @@
 // them out into its own memory and rewrites Task.Payload; inline tasks
 // (PayloadLen 0) touch no staging.
 //
+// # LL rings
+//
+// Config.LL formats a region's rings in the low-latency (LL) slot format of
+// gmk_bridge.h (GMK_BRIDGE_LL, ring version 2): 128-byte slots of sixteen
+// 8-byte words, each word 4 data bytes and a 4-byte tag of the slot's
+// sequence number, so a receiver knows a slot is complete from the slot
+// itself — no load of tail, no fence — which is what a device polling host
+// memory over PCIe needs for a 2 µs round trip. Words 0-7 carry an inline
+// task; words 8-15 the payload reference, length and staging position (and
+// the runtime fields), written only when the task needs them. Sender and
+// Receiver behave the same in both formats (ll.go); the head index, the
+// staging area, batching, the wake line and gap detection are shared.
+//
 // # Transports
 //
 // A Transport is one kernel's end of a bridge: a Sender for the outgoing

@@ -40,8 +40,11 @@ func recvN(t *testing.T, rx Receiver, from, n int) {
 // next epoch's rings continue the sequence where the producer stopped: no gap
 // is reported for the first task of the new epoch, the tasks left in the old
 // ring are counted (InRing), and each ring's Stats count the new epoch only.
-func TestB4_MemEpochContinuesSequence(t *testing.T) {
-	c := Config{Capacity: 16, Staging: 1024}
+func TestB4_MemEpochContinuesSequence(t *testing.T) { forModes(t, testMemEpochContinuesSequence) }
+
+// testMemEpochContinuesSequence is TestB4_MemEpochContinuesSequence in one slot format (ll: LL rings).
+func testMemEpochContinuesSequence(t *testing.T, ll bool) {
+	c := Config{Capacity: 16, Staging: 1024, LL: ll}
 	a, b, err := NewMemPair(c)
 	if err != nil {
 		t.Fatal(err)
@@ -87,8 +90,11 @@ func TestB4_MemEpochContinuesSequence(t *testing.T) {
 // [B4] Re-formatting a shared-memory region for the next epoch: the retired
 // transport can no longer close the new epoch's rings nor unmap them, and a
 // new peer mapping the same memfd continues the sequence.
-func TestB4_ShmReformat(t *testing.T) {
-	s, err := NewShm(Config{Capacity: 16, Staging: 1024})
+func TestB4_ShmReformat(t *testing.T) { forModes(t, testShmReformat) }
+
+// testShmReformat is TestB4_ShmReformat in one slot format (ll: LL rings).
+func testShmReformat(t *testing.T, ll bool) {
+	s, err := NewShm(Config{Capacity: 16, Staging: 1024, LL: ll})
 	if errors.Is(err, ErrUnsupported) {
 		t.Skip(err)
 	}

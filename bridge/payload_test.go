@@ -12,10 +12,13 @@ import (
 // the receiver sees the exact bytes, in a view of the staging area, not the
 // sender's buffer — mixed with inline tasks, across staging wrap-around and
 // the uint64 wrap of the staging positions.
-func TestB3_PayloadRoundTrip(t *testing.T) {
+func TestB3_PayloadRoundTrip(t *testing.T) { forModes(t, testPayloadRoundTrip) }
+
+// testPayloadRoundTrip is TestB3_PayloadRoundTrip in one slot format (ll: LL rings).
+func testPayloadRoundTrip(t *testing.T, ll bool) {
 	sizes := []int{0, 1, 15, 16, 17, 100, 0, 1000, 4096, 4095, 0, 2048, 4096}
 	for _, start := range []uint64{0, nearWrap} {
-		a, b := newMemAt(t, Config{Capacity: 16, Staging: 16 << 10}, start)
+		a, b := newMemAt(t, Config{Capacity: 16, Staging: 16 << 10, LL: ll}, start)
 		dst := make([]Msg, 4)
 		sent, got := 0, 0
 		for round := range 100 {
@@ -67,8 +70,11 @@ func TestB3_PayloadRoundTrip(t *testing.T) {
 // ErrStagingFull (an ErrFull, CHAN_FULL), stages nothing — neither slot nor
 // bytes — and succeeds once the receiver releases; a payload that can never fit
 // and a payload whose length disagrees with the task are refused clearly.
-func TestB3_StagingExhaustion(t *testing.T) {
-	a, b := newMem(t, Config{Capacity: 64, Staging: 16 << 10}) // four 4 KiB payloads
+func TestB3_StagingExhaustion(t *testing.T) { forModes(t, testStagingExhaustion) }
+
+// testStagingExhaustion is TestB3_StagingExhaustion in one slot format (ll: LL rings).
+func testStagingExhaustion(t *testing.T, ll bool) {
+	a, b := newMem(t, Config{Capacity: 64, Staging: 16 << 10, LL: ll}) // four 4 KiB payloads
 	var pending [][]byte
 	for i := range 4 {
 		tk, p := withPayload(i, 4096)
@@ -151,8 +157,11 @@ func (p *producer) slotAt(pos uint64) *slot { return &p.v.slots[pos&p.v.mask] }
 // at a device-visible address (no staging used, task.PayloadRef set); a Go
 // receiver, which cannot read another memory, reports ErrCorrupt rather
 // than slicing anything. A reference without bytes is refused at once.
-func TestB3_PayloadByReference(t *testing.T) {
-	a, b := newMem(t, Config{Capacity: 8, Staging: 1024})
+func TestB3_PayloadByReference(t *testing.T) { forModes(t, testPayloadByReference) }
+
+// testPayloadByReference is TestB3_PayloadByReference in one slot format (ll: LL rings).
+func testPayloadByReference(t *testing.T, ll bool) {
+	a, b := newMem(t, Config{Capacity: 8, Staging: 1024, LL: ll})
 	var rs RefSender = a.tx
 	if err := rs.StageRef(&task.Task{Type: 1}, 0x1000); !errors.Is(err, ErrPayloadMismatch) {
 		t.Fatalf("StageRef without a length = %v, want ErrPayloadMismatch", err)
@@ -160,7 +169,7 @@ func TestB3_PayloadByReference(t *testing.T) {
 	if err := rs.StageRef(&task.Task{Type: 1, PayloadLen: 4096}, 0x7f0000001000); err != nil {
 		t.Fatal(err)
 	}
-	s := a.tx.slotAt(0)
+	s := a.tx.slotView(0)
 	if s.task.Flags&task.PayloadRef == 0 || s.stagePos != 0x7f0000001000 || a.tx.stail != 0 {
 		t.Fatalf("slot flags %#x stage_pos %#x, staging tail %d: want PayloadRef, the address, no staging",
 			s.task.Flags, s.stagePos, a.tx.stail)
@@ -174,15 +183,18 @@ func TestB3_PayloadByReference(t *testing.T) {
 // TestB3_PayloadInPlace: StageDev names a payload already in the receiving
 // device's arena (task.PayloadDev, the offset in place of a staging
 // position); a Go receiver refuses it as ErrCorrupt.
-func TestB3_PayloadInPlace(t *testing.T) {
-	a, b := newMem(t, Config{Capacity: 8, Staging: 1024})
+func TestB3_PayloadInPlace(t *testing.T) { forModes(t, testPayloadInPlace) }
+
+// testPayloadInPlace is TestB3_PayloadInPlace in one slot format (ll: LL rings).
+func testPayloadInPlace(t *testing.T, ll bool) {
+	a, b := newMem(t, Config{Capacity: 8, Staging: 1024, LL: ll})
 	if err := a.tx.StageDev(&task.Task{Type: 1}, 4096); !errors.Is(err, ErrPayloadMismatch) {
 		t.Fatalf("StageDev without a length = %v, want ErrPayloadMismatch", err)
 	}
 	if err := a.tx.StageDev(&task.Task{Type: 1, PayloadLen: 100}, 1<<20); err != nil {
 		t.Fatal(err)
 	}
-	if s := a.tx.slotAt(0); s.task.Flags&task.PayloadDev == 0 || s.task.Flags&task.PayloadRef != 0 || s.stagePos != 1<<20 {
+	if s := a.tx.slotView(0); s.task.Flags&task.PayloadDev == 0 || s.task.Flags&task.PayloadRef != 0 || s.stagePos != 1<<20 {
 		t.Fatalf("slot flags %#x stage_pos %#x: want PayloadDev alone and the offset", s.task.Flags, s.stagePos)
 	}
 	a.tx.Publish()

@@ -15,7 +15,9 @@ import (
 // stores the telemetry words and then tail (P1, the release that makes the batch
 // visible). The producer reads head and stage_head (P2, acquire) only when its
 // cached copies say full: a cached copy is never ahead of the real index, so it
-// can understate free space but never overstate it.
+// can understate free space but never overstate it. In an LL ring (ll.go)
+// Stage writes the slot's LL words but word 0, and Publish stores each staged
+// slot's word 0 before the telemetry words and tail.
 type producer struct {
 	_ noCopy
 
@@ -23,13 +25,14 @@ type producer struct {
 	v    ringView
 	w    waker
 
-	tail       uint64 // next position to stage; slots in [pub, tail) are staged
-	pub        uint64 // published tail (our last store of hdr.tail)
-	headCache  uint64 // last hdr.head loaded
-	stail      uint64 // next staging byte to allocate
-	sheadCache uint64 // last hdr.stageHead loaded
-	seq        uint64 // seq of the next staged task
-	transfers  uint64 // publications so far (mirrors hdr.transfers)
+	tail       uint64   // next position to stage; slots in [pub, tail) are staged
+	pub        uint64   // published tail (our last store of hdr.tail)
+	headCache  uint64   // last hdr.head loaded
+	stail      uint64   // next staging byte to allocate
+	sheadCache uint64   // last hdr.stageHead loaded
+	seq        uint64   // seq of the next staged task
+	transfers  uint64   // publications so far (mirrors hdr.transfers)
+	llWord0    []uint64 // LL ring: word 0 of each staged slot, stored by Publish, by slot index (ll.go)
 }
 
 var _ Sender = (*producer)(nil)
@@ -46,6 +49,9 @@ func newProducer(ring int, v ringView, w waker) *producer {
 	p.transfers = h.transfers.Load()
 	p.headCache = h.head.Load()
 	p.sheadCache = h.stageHead.Load()
+	if v.ll {
+		p.llWord0 = make([]uint64, v.mask+1)
+	}
 	return p
 }
 
@@ -56,6 +62,9 @@ func (p *producer) Stage(t *task.Task, payload []byte) error {
 	}
 	if p.v.hdr.flags.Load()&FlagClosed != 0 { // a plain load on amd64/arm64 of a read-mostly line
 		return ErrClosed
+	}
+	if p.v.ll && t.Flags&LLExt != 0 {
+		return ErrReservedFlag
 	}
 	if p.tail-p.headCache > p.v.mask { // full by the cached head: reload it
 		p.headCache = p.v.hdr.head.Load() // P2 acquire: the consumer is done with slots < head
@@ -70,6 +79,12 @@ func (p *producer) Stage(t *task.Task, payload []byte) error {
 			return err
 		}
 		copy(p.v.stage[pos&(p.v.stageLen-1):], payload)
+	}
+	if p.v.ll {
+		p.putLL(t, pos, 0)
+		p.seq++
+		p.tail++
+		return nil
 	}
 	s := &p.v.slots[p.tail&p.v.mask]
 	s.task = *t
@@ -103,11 +118,20 @@ func (p *producer) stageAt(t *task.Task, pos uint64, flag task.Flags) error {
 	if p.v.hdr.flags.Load()&FlagClosed != 0 {
 		return ErrClosed
 	}
+	if p.v.ll && t.Flags&LLExt != 0 {
+		return ErrReservedFlag
+	}
 	if p.tail-p.headCache > p.v.mask {
 		p.headCache = p.v.hdr.head.Load() // P2 acquire
 		if p.tail-p.headCache > p.v.mask {
 			return ErrFull
 		}
+	}
+	if p.v.ll {
+		p.putLL(t, pos, flag)
+		p.seq++
+		p.tail++
+		return nil
 	}
 	s := &p.v.slots[p.tail&p.v.mask]
 	s.task = *t
@@ -153,6 +177,9 @@ func (p *producer) Publish() int {
 		return 0
 	}
 	h := p.v.hdr
+	if p.v.ll {
+		p.publishLL() // the slots' word 0: LL's publication (ll.go)
+	}
 	p.transfers++
 	h.stageTail.Store(p.stail)
 	h.prodSeq.Store(p.seq)

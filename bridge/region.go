@@ -15,6 +15,12 @@ type Config struct {
 	// two between 128 and 2^30; a payload may be at most Staging/2 bytes. Zero
 	// means DefaultStaging.
 	Staging int
+	// LL selects the low-latency slot format for both rings (gmk_bridge.h,
+	// LL RINGS): 128-byte slots whose every 8-byte word carries the slot's
+	// sequence tag, so a receiver polls the slot itself instead of loading
+	// tail. The default (false) is the version-1 format. Sender and Receiver
+	// behave the same in both formats.
+	LL bool
 }
 
 // Defaults of Config.
@@ -51,7 +57,15 @@ func (c Config) Validate() error {
 func (c Config) MaxPayload() int { return c.withDefaults().Staging / 2 }
 
 // ringSpan is the bytes of one ring: header, slots, staging; a multiple of LineSize.
-func (c Config) ringSpan() int { return RingHeaderSize + c.Capacity*SlotSize + c.Staging }
+func (c Config) ringSpan() int { return RingHeaderSize + c.Capacity*c.slotSize() + c.Staging }
+
+// slotSize is the bytes of one slot in c's format.
+func (c Config) slotSize() int {
+	if c.LL {
+		return LLSlotSize
+	}
+	return SlotSize
+}
 
 // RegionSize returns the bytes of a bridge region for c: the region header and
 // two rings.
@@ -90,10 +104,14 @@ func Format(mem []byte, c Config) error {
 		rh.ringOff[i] = uint64(off)
 		h := (*ringHeader)(unsafe.Pointer(&mem[off]))
 		h.magic, h.version, h.headerSize = RingMagic, Version, RingHeaderSize
-		h.capacity, h.slotSize = uint32(c.Capacity), SlotSize
+		h.capacity, h.slotSize = uint32(c.Capacity), uint32(c.slotSize())
 		h.stagingSize = uint64(c.Staging)
 		h.slotsOff = RingHeaderSize
-		h.stagingOff = uint64(RingHeaderSize + c.Capacity*SlotSize)
+		h.stagingOff = uint64(RingHeaderSize + c.Capacity*c.slotSize())
+		if c.LL {
+			h.version = VersionLL
+			h.flags.Store(FlagLL)
+		}
 		h.epoch.Store(1)
 	}
 	return nil
@@ -104,7 +122,9 @@ func Format(mem []byte, c Config) error {
 // cannot make this side index out of its region.
 type ringView struct {
 	hdr      *ringHeader
-	slots    []slot
+	slots    []slot   // version-1 slots; nil in an LL ring
+	llSlots  []llSlot // LL slots; nil in a version-1 ring
+	ll       bool     // the ring's flags carry FlagLL
 	stage    []byte
 	mask     uint64 // capacity-1
 	stageLen uint64 // staging_size (a power of two, or 0)
@@ -153,28 +173,39 @@ func attachRing(mem []byte, off uint64) (ringView, error) {
 	}
 	h := (*ringHeader)(unsafe.Pointer(&mem[off]))
 	capy, stg := uint64(h.capacity), h.stagingSize
+	ll := h.flags.Load()&FlagLL != 0
+	version, size := uint16(Version), uint64(SlotSize)
+	if ll {
+		version, size = VersionLL, LLSlotSize
+	}
 	switch {
-	case h.magic != RingMagic || h.version != Version || h.headerSize != RingHeaderSize:
-		return ringView{}, fmt.Errorf("magic %#x version %d header %d", h.magic, h.version, h.headerSize)
-	case h.slotSize != SlotSize || capy < 2 || capy > maxCapacity || !isPow2(int(capy)):
-		return ringView{}, fmt.Errorf("capacity %d, slot size %d", capy, h.slotSize)
+	case h.magic != RingMagic || h.version != version || h.headerSize != RingHeaderSize:
+		return ringView{}, fmt.Errorf("magic %#x version %d header %d (LL %t)", h.magic, h.version, h.headerSize, ll)
+	case uint64(h.slotSize) != size || capy < 2 || capy > maxCapacity || !isPow2(int(capy)):
+		return ringView{}, fmt.Errorf("capacity %d, slot size %d (LL %t)", capy, h.slotSize, ll)
 	case stg != 0 && (stg < 2*StageAlign || stg > maxStaging || !isPow2(int(stg))):
 		return ringView{}, fmt.Errorf("staging size %d", stg)
-	case h.slotsOff%LineSize != 0 || h.slotsOff > n-off || (n-off-h.slotsOff)/SlotSize < capy:
+	case h.slotsOff%LineSize != 0 || h.slotsOff > n-off || (n-off-h.slotsOff)/size < capy:
 		return ringView{}, fmt.Errorf("slots at %d", h.slotsOff)
 	case h.stagingOff > n-off || n-off-h.stagingOff < stg:
 		return ringView{}, fmt.Errorf("staging at %d", h.stagingOff)
 	}
 	s := off + h.slotsOff
 	g := off + h.stagingOff
-	return ringView{
+	v := ringView{
 		hdr:      h,
-		slots:    unsafe.Slice((*slot)(unsafe.Pointer(&mem[s])), capy),
+		ll:       ll,
 		stage:    mem[g : g+stg : g+stg],
 		mask:     capy - 1,
 		stageLen: stg,
 		startSeq: h.startSeq,
-	}, nil
+	}
+	if ll {
+		v.llSlots = unsafe.Slice((*llSlot)(unsafe.Pointer(&mem[s])), capy)
+	} else {
+		v.slots = unsafe.Slice((*slot)(unsafe.Pointer(&mem[s])), capy)
+	}
+	return v, nil
 }
 
 // alignedBytes returns n zeroed bytes on the Go heap whose start is LineSize-aligned.

@@ -12,9 +12,12 @@ import (
 // numbers, whatever the batch sizes on either side, across many laps of the
 // slot array and across the uint64 wrap-around of every index; one publication
 // per batch.
-func TestB2_FIFOBatches(t *testing.T) {
+func TestB2_FIFOBatches(t *testing.T) { forModes(t, testFIFOBatches) }
+
+// testFIFOBatches is TestB2_FIFOBatches in one slot format (ll: LL rings).
+func testFIFOBatches(t *testing.T, ll bool) {
 	for _, start := range []uint64{0, nearWrap} {
-		a, b := newMemAt(t, Config{Capacity: 8, Staging: 1024}, start)
+		a, b := newMemAt(t, Config{Capacity: 8, Staging: 1024, LL: ll}, start)
 		tx, rx := a.tx, b.rx
 		dst := make([]Msg, 5)
 		sent, got, publishes := 0, 0, uint64(0)
@@ -61,8 +64,11 @@ func TestB2_FIFOBatches(t *testing.T) {
 // TestB4_FullEmptyBackpressure: staged tasks are invisible until published; a
 // full ring refuses with ErrFull (CHAN_FULL) and loses nothing; room comes back
 // only when the receiver releases.
-func TestB4_FullEmptyBackpressure(t *testing.T) {
-	a, b := newMem(t, Config{Capacity: 4, Staging: 1024})
+func TestB4_FullEmptyBackpressure(t *testing.T) { forModes(t, testFullEmptyBackpressure) }
+
+// testFullEmptyBackpressure is TestB4_FullEmptyBackpressure in one slot format (ll: LL rings).
+func testFullEmptyBackpressure(t *testing.T, ll bool) {
+	a, b := newMem(t, Config{Capacity: 4, Staging: 1024, LL: ll})
 	tx, rx := a.tx, b.rx
 	dst := make([]Msg, 8)
 	if n, err := rx.Peek(dst); n != 0 || err != nil {
@@ -104,8 +110,11 @@ func TestB4_FullEmptyBackpressure(t *testing.T) {
 
 // TestB4_CloseDrainsThenClosed: a disconnect shows CHAN_CLOSED on both sides;
 // the receiver first drains what was published before it.
-func TestB4_CloseDrainsThenClosed(t *testing.T) {
-	a, b := newMem(t, Config{Capacity: 8, Staging: 1024})
+func TestB4_CloseDrainsThenClosed(t *testing.T) { forModes(t, testCloseDrainsThenClosed) }
+
+// testCloseDrainsThenClosed is TestB4_CloseDrainsThenClosed in one slot format (ll: LL rings).
+func testCloseDrainsThenClosed(t *testing.T, ll bool) {
+	a, b := newMem(t, Config{Capacity: 8, Staging: 1024, LL: ll})
 	for i := range 3 {
 		tk := inline(i)
 		if err := a.tx.Stage(&tk, nil); err != nil {
@@ -152,8 +161,11 @@ func TestB4_CloseDrainsThenClosed(t *testing.T) {
 // TestB4_SeqGapDetected: a lost task (a slot whose seq skips one) is reported
 // as a *GapError naming the expected and found numbers, after the good prefix,
 // and is never consumed: lossless stays lossless.
-func TestB4_SeqGapDetected(t *testing.T) {
-	a, b := newMem(t, Config{Capacity: 8, Staging: 1024})
+func TestB4_SeqGapDetected(t *testing.T) { forModes(t, testSeqGapDetected) }
+
+// testSeqGapDetected is TestB4_SeqGapDetected in one slot format (ll: LL rings).
+func testSeqGapDetected(t *testing.T, ll bool) {
+	a, b := newMem(t, Config{Capacity: 8, Staging: 1024, LL: ll})
 	for i := range 2 {
 		tk := inline(i)
 		a.tx.Stage(&tk, nil)
@@ -185,8 +197,11 @@ func TestB4_SeqGapDetected(t *testing.T) {
 // TestB2_WaitWakes: a receiver asleep on an empty ring is woken by the
 // publication (its bell rings), a sender asleep on a full ring by the release;
 // Wait on a quiet ring returns false after max.
-func TestB2_WaitWakes(t *testing.T) {
-	a, b := newMem(t, Config{Capacity: 2, Staging: 1024})
+func TestB2_WaitWakes(t *testing.T) { forModes(t, testWaitWakes) }
+
+// testWaitWakes is TestB2_WaitWakes in one slot format (ll: LL rings).
+func testWaitWakes(t *testing.T, ll bool) {
+	a, b := newMem(t, Config{Capacity: 2, Staging: 1024, LL: ll})
 	if b.rx.Wait(time.Millisecond) {
 		t.Fatal("Wait on an empty open ring = true")
 	}

@@ -98,7 +98,7 @@ func (s *Shm) File() *os.File { return s.f }
 // Closing the retired s does nothing; Close the returned Shm instead.
 func (s *Shm) Reformat(e Epoch) (*Shm, error) {
 	h := s.reg.rings[RingAB].hdr
-	c := Config{Capacity: int(h.capacity), Staging: int(h.stagingSize)}
+	c := Config{Capacity: int(h.capacity), Staging: int(h.stagingSize), LL: s.reg.rings[RingAB].ll}
 	mem := s.reg.mem
 	if err := FormatEpoch(mem, c, e); err != nil {
 		return nil, err

@@ -29,8 +29,11 @@ func runEchoChild() error {
 // parent sends N tasks (inline and up to 4 KiB payloads) from one goroutine and
 // receives the child's echo on another; every task returns once, in order,
 // with its payload intact, in fewer transfers than tasks.
-func TestB1_CrossProcessEcho(t *testing.T) {
-	s, err := NewShm(Config{Capacity: 64, Staging: 64 << 10})
+func TestB1_CrossProcessEcho(t *testing.T) { forModes(t, testCrossProcessEcho) }
+
+// testCrossProcessEcho is TestB1_CrossProcessEcho in one slot format (ll: LL rings).
+func testCrossProcessEcho(t *testing.T, ll bool) {
+	s, err := NewShm(Config{Capacity: 64, Staging: 64 << 10, LL: ll})
 	if errors.Is(err, ErrUnsupported) {
 		t.Skip(err)
 	}

@@ -16,9 +16,12 @@ import (
 // comes back exactly once, in order, with its payload intact. Under -race this
 // also checks the publication protocol: slot and staging bytes are plain
 // memory ordered only by the index stores.
-func TestB4_StressDuplexExactlyOnce(t *testing.T) {
+func TestB4_StressDuplexExactlyOnce(t *testing.T) { forModes(t, testStressDuplexExactlyOnce) }
+
+// testStressDuplexExactlyOnce is TestB4_StressDuplexExactlyOnce in one slot format (ll: LL rings).
+func testStressDuplexExactlyOnce(t *testing.T, ll bool) {
 	n := 20000 * stressScale
-	a, b := newMemAt(t, Config{Capacity: 16, Staging: 16 << 10}, nearWrap)
+	a, b := newMemAt(t, Config{Capacity: 16, Staging: 16 << 10, LL: ll}, nearWrap)
 	size := func(i int) int { return []int{0, 0, 1, 33, 4096, 0, 700}[i%7] }
 
 	var wg sync.WaitGroup

@@ -3,11 +3,16 @@
 // 4 KiB payloads, at several batch sizes, and prints one machine-readable line
 // per measurement (after a comment line with every run):
 //
-//	bridge <mem|shm> batch=<n> <inline|4k> <tasks/s> transfers_per_task=<x>
+//	bridge <mem|shm|mem-ll|shm-ll> batch=<n> <inline|4k> <tasks/s> transfers_per_task=<x>
+//
+// (-ll: over LL rings), then the Go ↔ Go round trip of one task in flight
+// over an in-memory pair, version-1 and LL rings (bridge.BenchRTT):
+//
+//	bridge-rtt <mem|mem-ll> inline p50=<ns> p99=<ns> min=<ns> n=<round trips>
 //
 // Usage:
 //
-//	gmk-bridge-bench [-transports mem,shm] [-batches 1,8,64,256] [-payloads inline,4k] [-tasks 2000000] [-count 3]
+//	gmk-bridge-bench [-transports mem,shm,mem-ll,shm-ll] [-batches 1,8,64,256] [-payloads inline,4k] [-tasks 2000000] [-count 3] [-rtt 200000]
 //
 // The shm measurements re-execute this program as the consuming process.
 package main
@@ -40,11 +45,12 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("gmk-bridge-bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	transports := fs.String("transports", "mem,shm", "transports to measure")
+	transports := fs.String("transports", "mem,shm,mem-ll,shm-ll", "transports to measure (-ll: LL rings)")
 	batches := fs.String("batches", "1,8,64,256", "batch sizes")
 	payloads := fs.String("payloads", "inline,4k", "payload kinds")
 	tasks := fs.Int("tasks", 2_000_000, "tasks per inline measurement (4k: tasks/8)")
 	count := fs.Int("count", 3, "runs per measurement; the line reports the median")
+	rtt := fs.Int("rtt", 200_000, "round trips per bridge-rtt line (mem and mem-ll); 0: none")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -64,6 +70,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := bridge.Bench(stdout, opts); err != nil {
 		fmt.Fprintln(stderr, "gmk-bridge-bench:", err)
 		return 1
+	}
+	if *rtt > 0 {
+		if err := bridge.BenchRTT(stdout, []string{"mem", "mem-ll"}, *rtt); err != nil {
+			fmt.Fprintln(stderr, "gmk-bridge-bench:", err)
+			return 1
+		}
 	}
 	return 0
 }

@@ -83,6 +83,22 @@ func (k *Kernel) BootRegion(region []byte, regionD, ack cu.DevicePtr) error {
 	return k.bootState(region, regionD, rx, ack)
 }
 
+// refuseLL refuses a bridge region whose rings are in the LL format
+// (bridge.Config.LL): the device kernel does not speak it yet, and would
+// read its 128-byte slots as version-1 ones.
+func refuseLL(region []byte) error {
+	if len(region) < bridge.RegionHeaderSize {
+		return nil
+	}
+	for _, i := range []int{bridge.RingAB, bridge.RingBA} {
+		off := ringOff(region, i)
+		if off+52 <= uint64(len(region)) && binary.LittleEndian.Uint32(region[off+48:])&bridge.FlagLL != 0 {
+			return fmt.Errorf("cuda: bridge ring %d is in the LL format, which the device kernel does not speak yet", i)
+		}
+	}
+	return nil
+}
+
 // pageUp rounds n up to a multiple of the host page size (4 KiB).
 func pageUp(n int) int { return (n + 4095) &^ 4095 }
 
@@ -121,6 +137,9 @@ func (k *Kernel) rxPath(region []byte, regionD cu.DevicePtr, tailsOff, maxTails 
 // host.rx at rx, the rest of the bridge in region (device address regionD),
 // the ack cell at ack — and formats the device queues (gmk_setup).
 func (k *Kernel) bootState(region []byte, regionD cu.DevicePtr, rx uint64, ack cu.DevicePtr) error {
+	if err := refuseLL(region); err != nil {
+		return err
+	}
 	c := k.cfg
 	w, b := c.Workers, c.Buckets
 	var l layout

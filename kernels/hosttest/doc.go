@@ -1,13 +1,13 @@
 // Package hosttest runs the GMK/gpu device data structures on the host
 // (DESIGN.md decision 8, GMK.md [G2]): the MPMC task ring (gmk_mpmc.h), the
 // slab and bump allocators (gmk_slab.h, gmk_bump.h), the per-worker event
-// queue (gmk_evq.h) and the bridge ring's C producer and consumer
-// (gmk_bridge_ring.h) are compiled as plain C by cgo — the same source nvcc
+// queue (gmk_evq.h) and the bridge ring's C producer and consumer, in both
+// slot formats (gmk_bridge_ring.h) are compiled as plain C by cgo — the same source nvcc
 // compiles for sm_90 — and stressed under POSIX threads standing in for the
 // persistent kernel's worker blocks. No CUDA toolkit or device is needed, so
 // these tests run in ordinary CI; the nvcc side is the kernel build's.
 //
-// Each entry point (MPMC, Slab, Bump, EVQ, Bridge) builds one structure in
+// Each entry point (MPMC, Slab, Bump, EVQ, Bridge, BridgeLL) builds one structure in
 // malloc'd memory, runs the threads, checks the structure's guarantees in C
 // (every task exactly once, no block to two holders, due order …) and returns
 // what it saw as Stats, or an error naming the first check that failed. The

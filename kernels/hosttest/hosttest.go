@@ -39,6 +39,7 @@ const (
 	bumpAlloc
 	eventQueue
 	bridgeRing
+	bridgeLLRing
 )
 
 // MPMC stresses the batch-claiming MPMC task ring, gmk_mpmc.h ([R1], [S3],
@@ -122,6 +123,18 @@ func EVQ(c Config) (Stats, error) {
 // Empty peeks that found nothing, Aux batches published.
 func Bridge(c Config) (Stats, error) {
 	return run(bridgeRing, c.withDefaults(Config{Items: 100000, Capacity: 64, Block: 16 << 10}))
+}
+
+// BridgeLL is Bridge over an LL ring (gmk_bridge.h, LL RINGS): the producer
+// stages with gmk_bridge_ll_stage, each slot visible at once by the tags of its
+// words, and publishes with gmk_bridge_ll_publish; the consumer polls with
+// gmk_bridge_ll_poll. The same Config, checks and Stats as Bridge; then the
+// single-threaded LL checks of ht_bridge_ll.c: zeroed and previous-lap slots
+// are not tasks, a torn slot is taken only once complete, foreign tags are
+// GAP or CORRUPT and consume nothing, the reserved flag is refused, a waiting
+// consumer is woken, and CLOSED comes after the drain.
+func BridgeLL(c Config) (Stats, error) {
+	return run(bridgeLLRing, c.withDefaults(Config{Items: 100000, Capacity: 64, Block: 16 << 10}))
 }
 
 // withDefaults fills zero fields of c from d.

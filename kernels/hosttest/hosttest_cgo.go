@@ -43,6 +43,8 @@ func run(s structure, c Config) (Stats, error) {
 		rc = C.ht_evq(&cfg, &res)
 	case bridgeRing:
 		rc = C.ht_bridge(&cfg, &res)
+	case bridgeLLRing:
+		rc = C.ht_bridge_ll(&cfg, &res)
 	default:
 		return Stats{}, fmt.Errorf("hosttest: unknown structure %d", s)
 	}

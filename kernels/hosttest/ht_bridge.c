@@ -14,6 +14,12 @@
  * header, slots, staging), with every counter — slot positions, staging
  * positions, sequence numbers — starting just below 2^32.
  *
+ * ht_bridge_ll runs the same over an LL ring (GMK_BRIDGE_LL): the producer
+ * stages with gmk_bridge_ll_stage (the slot visible at once) and publishes
+ * with gmk_bridge_ll_publish (telemetry, tail, wake line), the consumer polls
+ * with gmk_bridge_ll_poll; after the same checks it runs the single-threaded
+ * LL checks of ht_bridge_ll.c (stale and torn slots, gaps, corruption).
+ *
  * Checks:
  *   - single-threaded: a payload larger than staging/2 is refused as
  *     TOO_LARGE and changes nothing;
@@ -26,8 +32,7 @@
  *     then closes the ring and the consumer drains it and sees CLOSED.
  */
 #define _GNU_SOURCE
-#include "ht_util.h"
-#include "gmk_bridge_ring.h"
+#include "ht_bridge.h"
 
 #define HT_BRIDGE_POS (0xFFFFFFFFull - 40)            /* first slot position */
 #define HT_BRIDGE_STAGE (0x100000000ull - 16 * 100)   /* first staging position: grain-aligned */
@@ -40,7 +45,17 @@ typedef struct bridge_shared {
     int64_t n;
     uint64_t seed;
     int64_t full, empty, batches, received;
+    int ll; /* LL ring: the gmk_bridge_ll_* functions */
 } bridge_shared_t;
+
+static int bridge_stage(bridge_shared_t *sh, gmk_bridge_prod_t *p, const gmk_task_t *t, const unsigned char *pl) {
+    return sh->ll ? gmk_bridge_ll_stage(p, t, pl) : gmk_bridge_stage_task(p, t, pl);
+}
+
+static int64_t bridge_publish(bridge_shared_t *sh, gmk_bridge_prod_t *p) {
+    int wake;
+    return (sh->ll ? gmk_bridge_ll_publish(p, &wake) : gmk_bridge_publish(p, &wake)) > 0;
+}
 
 /* Task k's payload length: a quarter inline, the rest up to staging/2. */
 static uint32_t bridge_len(uint64_t seed, int64_t k, uint64_t staging) {
@@ -68,7 +83,6 @@ static void *bridge_producer(void *arg) {
     uint64_t rng = ht_seed(sh->seed, 1), staging = r->staging_size;
     unsigned char *buf = malloc(staging / 2 + 1);
     gmk_bridge_prod_t p;
-    int wake;
     if (!buf) {
         ht_fail(sh->run, "out of memory");
         return NULL;
@@ -82,11 +96,11 @@ static void *bridge_producer(void *arg) {
         bridge_task(&t, sh->seed, k, staging);
         for (uint32_t j = 0; j < t.payload_len; j++)
             buf[j] = bridge_byte(k, j);
-        int rc = gmk_bridge_stage_task(&p, &t, buf);
+        int rc = bridge_stage(sh, &p, &t, buf);
         if (rc == GMK_BRIDGE_OK) {
             k++;
             if (++staged >= batch) {
-                sh->batches += gmk_bridge_publish(&p, &wake) > 0;
+                sh->batches += bridge_publish(sh, &p);
                 staged = 0;
                 batch = 1 + ht_rand(&rng) % HT_BRIDGE_BATCH;
             }
@@ -100,13 +114,13 @@ static void *bridge_producer(void *arg) {
         /* Full: what is staged must be published before the consumer can free room. */
         sh->full++;
         if (staged > 0) {
-            sh->batches += gmk_bridge_publish(&p, &wake) > 0;
+            sh->batches += bridge_publish(sh, &p);
             staged = 0;
         }
         if (ht_stuck(sh->run, "producer: ring stays full"))
             goto out;
     }
-    sh->batches += gmk_bridge_publish(&p, &wake) > 0;
+    sh->batches += bridge_publish(sh, &p);
     GMK_FETCH_OR(&r->flags, GMK_BRIDGE_CLOSED); /* after the last publish, as gmk_bridge.h says */
 out:
     free(buf);
@@ -129,7 +143,7 @@ static void *bridge_consumer(void *arg) {
         while (got < batch) {
             gmk_task_t t, want;
             const unsigned char *pl;
-            rc = gmk_bridge_peek(&c, &t, &pl);
+            rc = sh->ll ? gmk_bridge_ll_poll(&c, &t, &pl) : gmk_bridge_peek(&c, &t, &pl);
             if (rc != 1)
                 break;
             bridge_task(&want, sh->seed, k, staging);
@@ -177,9 +191,10 @@ static void *bridge_main(void *arg) {
     return role->producer ? bridge_producer(role->sh) : bridge_consumer(role->sh);
 }
 
-/* Format a one-ring region in mem, as bridge/region.go does, with every
- * counter started at the HT_BRIDGE_* values. Returns the ring. */
-static gmk_bridge_ring_t *bridge_format(unsigned char *mem, uint64_t size, uint32_t cap, uint64_t staging) {
+/* Format a one-ring region in mem (zeroed), as bridge/region.go does, with
+ * every counter started at the HT_BRIDGE_* values; an LL ring when ll.
+ * Returns the ring. */
+gmk_bridge_ring_t *ht_bridge_format(unsigned char *mem, uint64_t size, uint32_t cap, uint64_t staging, int ll) {
     gmk_bridge_region_t *rg = (gmk_bridge_region_t *)mem;
     gmk_bridge_ring_t *r = (gmk_bridge_ring_t *)(mem + sizeof *rg);
     rg->magic = GMK_BRIDGE_MAGIC;
@@ -192,17 +207,22 @@ static gmk_bridge_ring_t *bridge_format(unsigned char *mem, uint64_t size, uint3
     r->version = GMK_BRIDGE_VERSION;
     r->header_size = sizeof *r;
     r->capacity = cap;
-    r->slot_size = sizeof(gmk_bridge_slot_t);
+    r->slot_size = ll ? sizeof(gmk_bridge_ll_slot_t) : sizeof(gmk_bridge_slot_t);
     r->staging_size = staging;
     r->slots_off = sizeof *r;
-    r->staging_off = sizeof *r + (uint64_t)cap * sizeof(gmk_bridge_slot_t);
+    r->staging_off = sizeof *r + (uint64_t)cap * r->slot_size;
+    if (ll) {
+        r->version = GMK_BRIDGE_VERSION_LL;
+        r->flags = GMK_BRIDGE_LL;
+    }
     r->start_seq = r->prod_seq = r->cons_seq = HT_BRIDGE_SEQ;
     r->tail = r->head = HT_BRIDGE_POS;
     r->stage_tail = r->stage_head = HT_BRIDGE_STAGE;
     return r;
 }
 
-int ht_bridge(const ht_cfg_t *cfg, ht_result_t *res) {
+/* ht_bridge and ht_bridge_ll: the threaded run over a ring of either format. */
+static int bridge_run(const ht_cfg_t *cfg, ht_result_t *res, int ll) {
     ht_run_t run;
     ht_run_init(&run, cfg, res);
     uint32_t cap = cfg->capacity;
@@ -214,13 +234,13 @@ int ht_bridge(const ht_cfg_t *cfg, ht_result_t *res) {
         return ht_run_done(&run);
     }
     uint64_t size = sizeof(gmk_bridge_region_t) + sizeof(gmk_bridge_ring_t) +
-                    (uint64_t)cap * sizeof(gmk_bridge_slot_t) + staging;
+                    (uint64_t)cap * (ll ? sizeof(gmk_bridge_ll_slot_t) : sizeof(gmk_bridge_slot_t)) + staging;
     unsigned char *mem = ht_alloc(size), *big = malloc(staging / 2 + 1);
     if (!mem || !big) {
         ht_fail(&run, "out of memory");
         goto out;
     }
-    gmk_bridge_ring_t *r = bridge_format(mem, size, cap, staging);
+    gmk_bridge_ring_t *r = ht_bridge_format(mem, size, cap, staging, ll);
 
     /* TOO_LARGE: refused, and the producer's state untouched. */
     gmk_bridge_prod_t p;
@@ -228,14 +248,14 @@ int ht_bridge(const ht_cfg_t *cfg, ht_result_t *res) {
     t.payload_len = (uint32_t)(staging / 2 + 1);
     memset(big, 0x5A, staging / 2 + 1);
     gmk_bridge_prod_attach(&p, r);
-    int rc = gmk_bridge_stage_task(&p, &t, big);
+    int rc = ll ? gmk_bridge_ll_stage(&p, &t, big) : gmk_bridge_stage_task(&p, &t, big);
     if (rc != GMK_BRIDGE_E_TOO_LARGE || p.tail != HT_BRIDGE_POS || p.stage_tail != HT_BRIDGE_STAGE ||
         p.seq != HT_BRIDGE_SEQ) {
         ht_fail(&run, "a payload of staging/2+1 bytes: rc %d, or the producer moved", rc);
         goto out;
     }
 
-    bridge_shared_t sh = {.run = &run, .r = r, .n = cfg->items, .seed = cfg->seed};
+    bridge_shared_t sh = {.run = &run, .r = r, .n = cfg->items, .seed = cfg->seed, .ll = ll};
     bridge_role_t roles[2] = {{&sh, 1}, {&sh, 0}};
     ht_threads(&run, 2, bridge_main, roles, sizeof roles[0]);
     res->ops = sh.received;
@@ -247,8 +267,14 @@ int ht_bridge(const ht_cfg_t *cfg, ht_result_t *res) {
         ht_fail(&run, "after the run: tail %llu head %llu stage_tail %llu stage_head %llu",
                 (unsigned long long)r->tail, (unsigned long long)r->head, (unsigned long long)r->stage_tail,
                 (unsigned long long)r->stage_head);
+    if (ll && !ht_failed(&run))
+        ht_bridge_ll_checks(&run);
 out:
     free(big);
     free(mem);
     return ht_run_done(&run);
 }
+
+int ht_bridge(const ht_cfg_t *cfg, ht_result_t *res) { return bridge_run(cfg, res, 0); }
+
+int ht_bridge_ll(const ht_cfg_t *cfg, ht_result_t *res) { return bridge_run(cfg, res, 1); }

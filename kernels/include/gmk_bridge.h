@@ -15,6 +15,7 @@
  *   ring 0:
  *     gmk_bridge_ring_t   512 B   geometry line, producer line, consumer line, wake line
  *     slots               capacity * 64 B   gmk_bridge_slot_t, capacity a power of two
+ *                         (capacity * 128 B of gmk_bridge_ll_slot_t in an LL ring)
  *     staging             staging_size B    payload bytes, a power of two (may be 0)
  *   ring 1: the same
  *
@@ -74,6 +75,55 @@
  *    waiting load) need sequential consistency: a seq_cst fence (C: one per
  *    batch, GMK_FENCE_SEQ_CST) or seq_cst atomics (Go's sync/atomic). Sleeps
  *    are bounded, so a missed wake costs latency, never progress.
+ *
+ * LL RINGS (low latency; GMK_BRIDGE_LL in flags, set by the creator at format
+ * time and never cleared; ring header version GMK_BRIDGE_VERSION_LL; slot_size
+ * GMK_BRIDGE_LL_SLOT_SIZE). A version-1 reader refuses such a ring (version,
+ * slot size); version-1 rings are unchanged. Each slot is sixteen 8-byte LL
+ * words (gmk_bridge_ll_slot_t): the low 4 bytes carry data, the high 4 bytes
+ * the tag of the slot's bridge seq, GMK_BRIDGE_LL_TAG(seq) = low 31 bits of
+ * seq | bit 31: never 0 (zeroed memory never validates) and different for seq
+ * and seq +- capacity (capacity < 2^31). A word is valid for seq when its tag
+ * is GMK_BRIDGE_LL_TAG(seq); the validity travels with the data, so the reader
+ * needs no index load and no fence to know a slot is complete.
+ *  Words 0-7, the head line (always written): type, flags|tenant<<16, channel,
+ *    task seq, meta0 lo/hi, meta1 lo/hi: everything an inline task needs, one
+ *    64-byte read. Words 8-15, the extension line: payload lo/hi, payload_len,
+ *    yield_count|_pad<<16, stage_pos lo/hi, two spare words (data 0). The
+ *    producer writes them, and sets GMK_BRIDGE_LL_EXT in word 1's flags, when
+ *    any of payload, payload_len, yield_count, _pad is non-zero (so every task
+ *    crosses whole); otherwise it does not touch them and they read as 0. A
+ *    task whose own flags carry GMK_BRIDGE_LL_EXT is refused (the bit is
+ *    unused by gmk_task.h; the LL format claims it on the wire only).
+ *  L1. Per-word atomicity: every word is written with one 8-byte store
+ *      (relaxed atomic on the host, a plain aligned store on the device) and
+ *      read with one 8-byte load, in any order. The producer stores the words
+ *      of slot[tail] only after its room check (P2, unchanged).
+ *  L2. Payload bytes before slot words: a task with staging bytes (or a
+ *      by-reference payload the peer reads) orders them before its slot words
+ *      -- on the host a release fence (or an atomic store of a later word;
+ *      free on x86), on the device __threadfence_system(). Inline tasks need
+ *      none: that is the latency path.
+ *  L3. The consumer polls slot[head]'s words 0-7 for GMK_BRIDGE_LL_TAG(seq)
+ *      (and words 8-15 when word 1 announces GMK_BRIDGE_LL_EXT), then, before
+ *      it reads staging bytes, issues an acquire fence. A word whose tag is the
+ *      previous lap's (seq - capacity; or 0 while seq - start_seq < capacity:
+ *      never written) means "not yet": a torn slot, some words new and some
+ *      old, is not consumed until every word is new. Any other tag in words
+ *      0-7 -- or, in words 8-15, a tag that is neither 0 nor seq - k*capacity,
+ *      k >= 1 -- is a gap or corruption: reported, never consumed ([B4]).
+ *  L4. head is released as in C2 (batched) and loaded as in P2: the producer's
+ *      room check is unchanged. tail, stage_tail, prod_seq and transfers are
+ *      still stored by the producer (relaxed: for stats, the wake line and
+ *      version-1 tools) after the slot words of a batch; the LL consumer never
+ *      loads tail to find tasks. The wake line is unchanged, with the slot
+ *      words in the role of tail: the producer stores them (and tail), then
+ *      a seq_cst fence, then loads cons_waiting; a consumer about to sleep
+ *      stores cons_waiting, fences, then re-polls slot[head].
+ *  When a staged slot becomes visible is the producer's choice: the C
+ *  functions (gmk_bridge_ring.h) store every word at stage time -- the
+ *  device's latency path; Go's producer stores words 1-15 at Stage and word 0
+ *  at Publish, so staged tasks stay invisible until published, as in version 1.
  */
 #ifndef GMK_BRIDGE_H
 #define GMK_BRIDGE_H
@@ -89,6 +139,29 @@
 #define GMK_BRIDGE_CLOSED 0x1u      /* flags: the ring is closed (disconnect, CHAN_CLOSED) */
 #define GMK_BRIDGE_RING_AB 0u       /* ring index: side A (creator) -> side B */
 #define GMK_BRIDGE_RING_BA 1u       /* ring index: side B -> side A */
+
+/* LL rings (see LL RINGS above). */
+#define GMK_BRIDGE_LL 0x2u                 /* flags: the ring uses LL slots; set at format time */
+#define GMK_BRIDGE_VERSION_LL 2u           /* ring header version of an LL ring */
+#define GMK_BRIDGE_LL_SLOT_SIZE 128u       /* sizeof(gmk_bridge_ll_slot_t) */
+#define GMK_BRIDGE_LL_WORDS 16u            /* LL words per slot */
+#define GMK_BRIDGE_LL_HEAD_WORDS 8u        /* words 0-7: the inline task */
+#define GMK_BRIDGE_LL_TAG_BIT 0x80000000u  /* set in every tag: a tag is never 0 */
+#define GMK_BRIDGE_LL_EXT 0x8000u          /* word 1 flags: words 8-15 are written */
+#define GMK_BRIDGE_LL_TAG(seq) ((uint32_t)(seq) | GMK_BRIDGE_LL_TAG_BIT)
+#define GMK_BRIDGE_LL_WORD(tag, data) (((uint64_t)(tag) << 32) | (uint32_t)(data))
+
+/* Word indices of an LL slot. */
+#define GMK_BRIDGE_LL_W_TYPE 0u         /* type */
+#define GMK_BRIDGE_LL_W_FLAGS 1u        /* flags | tenant << 16 */
+#define GMK_BRIDGE_LL_W_CHANNEL 2u      /* channel */
+#define GMK_BRIDGE_LL_W_SEQ 3u          /* task seq */
+#define GMK_BRIDGE_LL_W_META0 4u        /* meta0 low, high (5) */
+#define GMK_BRIDGE_LL_W_META1 6u        /* meta1 low, high (7) */
+#define GMK_BRIDGE_LL_W_PAYLOAD 8u      /* payload low, high (9) */
+#define GMK_BRIDGE_LL_W_PAYLOAD_LEN 10u /* payload_len */
+#define GMK_BRIDGE_LL_W_YIELD 11u       /* yield_count | _pad << 16 */
+#define GMK_BRIDGE_LL_W_STAGE 12u       /* stage_pos low, high (13); 14, 15 spare */
 
 /* Region header: written once by the creator. */
 typedef struct gmk_bridge_region {
@@ -147,6 +220,11 @@ typedef struct gmk_bridge_slot {
     uint64_t stage_pos; /* 56: staging position of the payload; 0 when payload_len is 0 */
 } gmk_bridge_slot_t;
 
+/* An LL slot: two 64-byte lines of LL words (see LL RINGS). */
+typedef struct gmk_bridge_ll_slot {
+    GMK_ALIGNAS(128) uint64_t w[GMK_BRIDGE_LL_WORDS]; /* 0: words 0-7 head line, 64: words 8-15 extension */
+} gmk_bridge_ll_slot_t;
+
 GMK_STATIC_ASSERT(sizeof(gmk_bridge_region_t) == 128, "region header is one line");
 GMK_STATIC_ASSERT(offsetof(gmk_bridge_region_t, size) == 16, "region.size");
 GMK_STATIC_ASSERT(offsetof(gmk_bridge_region_t, ring_off) == 24, "region.ring_off");
@@ -159,6 +237,7 @@ GMK_STATIC_ASSERT(offsetof(gmk_bridge_ring_t, prod_bell) == 3 * GMK_BRIDGE_LINE 
 GMK_STATIC_ASSERT(sizeof(gmk_bridge_slot_t) == 64, "a slot is one 64-byte line");
 GMK_STATIC_ASSERT(offsetof(gmk_bridge_slot_t, seq) == 48, "slot.seq");
 GMK_STATIC_ASSERT(offsetof(gmk_bridge_slot_t, stage_pos) == 56, "slot.stage_pos");
+GMK_STATIC_ASSERT(sizeof(gmk_bridge_ll_slot_t) == GMK_BRIDGE_LL_SLOT_SIZE, "an LL slot is two lines");
 
 /*
  * Atomics behind macros, so the device build can swap them. The host default
@@ -190,6 +269,20 @@ template <typename T> __device__ inline T gmk_cuda_load_acquire_(T *p) {
 #endif
 #endif /* GMK_LOAD_ACQUIRE */
 
+/* LL rings: relaxed 8-byte stores and the fences of L2/L3, separately guarded
+ * so a build that supplies its own GMK_LOAD_ACQUIRE family still gets them. */
+#ifndef GMK_STORE_RELAXED
+#if defined(__CUDA_ARCH__)
+#define GMK_STORE_RELAXED(p, v) (*(volatile __typeof__(*(p)) *)(p) = (v))
+#define GMK_FENCE_RELEASE() __threadfence_system()
+#define GMK_FENCE_ACQUIRE() __threadfence_system()
+#else
+#define GMK_STORE_RELAXED(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define GMK_FENCE_RELEASE() __atomic_thread_fence(__ATOMIC_RELEASE)
+#define GMK_FENCE_ACQUIRE() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#endif
+#endif /* GMK_STORE_RELAXED */
+
 #if defined(__CUDACC__)
 #define GMK_BRIDGE_INLINE static inline __host__ __device__
 #else
@@ -202,6 +295,9 @@ GMK_BRIDGE_INLINE gmk_bridge_ring_t *gmk_bridge_ring(gmk_bridge_region_t *rg, ui
 }
 GMK_BRIDGE_INLINE gmk_bridge_slot_t *gmk_bridge_slot(gmk_bridge_ring_t *r, uint64_t pos) {
     return (gmk_bridge_slot_t *)((unsigned char *)r + r->slots_off) + (pos & (uint64_t)(r->capacity - 1));
+}
+GMK_BRIDGE_INLINE gmk_bridge_ll_slot_t *gmk_bridge_ll_slot(gmk_bridge_ring_t *r, uint64_t pos) {
+    return (gmk_bridge_ll_slot_t *)((unsigned char *)r + r->slots_off) + (pos & (uint64_t)(r->capacity - 1));
 }
 GMK_BRIDGE_INLINE unsigned char *gmk_bridge_stage(gmk_bridge_ring_t *r, uint64_t pos) {
     return (unsigned char *)r + r->staging_off + (pos & (r->staging_size - 1));

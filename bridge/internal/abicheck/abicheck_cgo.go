@@ -36,6 +36,13 @@ static const abi_entry abi_entries[] = {
 	OF(gmk_bridge_ring_t, prod_waiting), OF(gmk_bridge_ring_t, prod_bell),
 	SZ(gmk_bridge_slot_t), AL(gmk_bridge_slot_t),
 	OF(gmk_bridge_slot_t, task), OF(gmk_bridge_slot_t, seq), OF(gmk_bridge_slot_t, stage_pos),
+	SZ(gmk_bridge_ll_slot_t), AL(gmk_bridge_ll_slot_t), OF(gmk_bridge_ll_slot_t, w),
+	K(GMK_BRIDGE_LL), K(GMK_BRIDGE_VERSION_LL), K(GMK_BRIDGE_LL_SLOT_SIZE), K(GMK_BRIDGE_LL_WORDS),
+	K(GMK_BRIDGE_LL_HEAD_WORDS), K(GMK_BRIDGE_LL_TAG_BIT), K(GMK_BRIDGE_LL_EXT),
+	K(GMK_BRIDGE_LL_W_TYPE), K(GMK_BRIDGE_LL_W_FLAGS), K(GMK_BRIDGE_LL_W_CHANNEL), K(GMK_BRIDGE_LL_W_SEQ),
+	K(GMK_BRIDGE_LL_W_META0), K(GMK_BRIDGE_LL_W_META1), K(GMK_BRIDGE_LL_W_PAYLOAD),
+	K(GMK_BRIDGE_LL_W_PAYLOAD_LEN), K(GMK_BRIDGE_LL_W_YIELD), K(GMK_BRIDGE_LL_W_STAGE),
+	K(GMK_BRIDGE_LL_TAG(0)), K(GMK_BRIDGE_LL_TAG(0x123456789ull)),
 	K(GMK_BRIDGE_MAGIC), K(GMK_BRIDGE_RING_MAGIC), K(GMK_BRIDGE_VERSION), K(GMK_BRIDGE_LINE),
 	K(GMK_BRIDGE_STAGE_ALIGN), K(GMK_BRIDGE_MAX_RINGS), K(GMK_BRIDGE_CLOSED),
 	K(GMK_BRIDGE_RING_AB), K(GMK_BRIDGE_RING_BA),
@@ -48,10 +55,10 @@ static const char *abi_name(size_t i) { return abi_entries[i].name; }
 static uint64_t abi_value(size_t i) { return abi_entries[i].value; }
 
 // c_produce stages n tasks into ring i of the region at base with the C
-// reference producer, publishing every batch tasks. Task k carries meta0 = k,
+// reference producer (the LL one when ll), publishing every batch tasks. Task k carries meta0 = k,
 // type = 7 and, when k % 3 == 0, a payload of k % 200 + 1 bytes (byte j =
 // (k + j) & 0xff). Returns the number staged, or a negative error code.
-static int64_t c_produce(void *base, uint32_t ring, int64_t n, int64_t batch) {
+static int64_t c_produce(void *base, uint32_t ring, int64_t n, int64_t batch, int ll) {
 	gmk_bridge_prod_t p;
 	unsigned char buf[256];
 	int wake;
@@ -65,22 +72,22 @@ static int64_t c_produce(void *base, uint32_t ring, int64_t n, int64_t batch) {
 			for (uint32_t j = 0; j < t.payload_len; j++)
 				buf[j] = (unsigned char)(k + j);
 		}
-		int rc = gmk_bridge_stage_task(&p, &t, buf);
+		int rc = ll ? gmk_bridge_ll_stage(&p, &t, buf) : gmk_bridge_stage_task(&p, &t, buf);
 		if (rc != GMK_BRIDGE_OK)
 			return rc;
 		if ((k + 1) % batch == 0)
-			gmk_bridge_publish(&p, &wake);
+			ll ? gmk_bridge_ll_publish(&p, &wake) : gmk_bridge_publish(&p, &wake);
 	}
-	gmk_bridge_publish(&p, &wake);
+	ll ? gmk_bridge_ll_publish(&p, &wake) : gmk_bridge_publish(&p, &wake);
 	return n;
 }
 
 // c_consume peeks and releases everything published on ring i with the C
-// reference consumer, releasing every batch tasks, and folds what it saw into
+// reference consumer (polling LL slots when ll), releasing every batch tasks, and folds what it saw into
 // a checksum: sum over tasks of meta0 * 31 + payload_len + each payload byte.
 // Stores the task count in *count; returns the checksum, or sets *count to a
 // negative error code.
-static uint64_t c_consume(void *base, uint32_t ring, int64_t batch, int64_t *count) {
+static uint64_t c_consume(void *base, uint32_t ring, int64_t batch, int64_t *count, int ll) {
 	gmk_bridge_cons_t c;
 	gmk_task_t t;
 	const unsigned char *pl;
@@ -89,7 +96,7 @@ static uint64_t c_consume(void *base, uint32_t ring, int64_t batch, int64_t *cou
 	*count = 0;
 	gmk_bridge_cons_attach(&c, gmk_bridge_ring((gmk_bridge_region_t *)base, ring));
 	for (;;) {
-		int rc = gmk_bridge_peek(&c, &t, &pl);
+		int rc = ll ? gmk_bridge_ll_poll(&c, &t, &pl) : gmk_bridge_peek(&c, &t, &pl);
 		if (rc == 0 || rc == GMK_BRIDGE_E_CLOSED)
 			break;
 		if (rc < 0) {
@@ -127,7 +134,13 @@ func Entries() []Entry {
 // c_produce for the tasks it writes). mem must stay untouched by Go code for the
 // duration of the call.
 func Produce(mem []byte, ring uint32, n, batch int64) int64 {
-	return int64(C.c_produce(unsafe.Pointer(&mem[0]), C.uint32_t(ring), C.int64_t(n), C.int64_t(batch)))
+	return int64(C.c_produce(unsafe.Pointer(&mem[0]), C.uint32_t(ring), C.int64_t(n), C.int64_t(batch), 0))
+}
+
+// ProduceLL is Produce with the LL producer (gmk_bridge_ll_stage and
+// gmk_bridge_ll_publish) on an LL ring.
+func ProduceLL(mem []byte, ring uint32, n, batch int64) int64 {
+	return int64(C.c_produce(unsafe.Pointer(&mem[0]), C.uint32_t(ring), C.int64_t(n), C.int64_t(batch), 1))
 }
 
 // Consume runs the C reference consumer on ring of the region in mem and
@@ -135,6 +148,13 @@ func Produce(mem []byte, ring uint32, n, batch int64) int64 {
 // checksum (see c_consume).
 func Consume(mem []byte, ring uint32, batch int64) (count int64, sum uint64) {
 	var cnt C.int64_t
-	s := C.c_consume(unsafe.Pointer(&mem[0]), C.uint32_t(ring), C.int64_t(batch), &cnt)
+	s := C.c_consume(unsafe.Pointer(&mem[0]), C.uint32_t(ring), C.int64_t(batch), &cnt, 0)
+	return int64(cnt), uint64(s)
+}
+
+// ConsumeLL is Consume with the LL consumer (gmk_bridge_ll_poll) on an LL ring.
+func ConsumeLL(mem []byte, ring uint32, batch int64) (count int64, sum uint64) {
+	var cnt C.int64_t
+	s := C.c_consume(unsafe.Pointer(&mem[0]), C.uint32_t(ring), C.int64_t(batch), &cnt, 1)
 	return int64(cnt), uint64(s)
 }
