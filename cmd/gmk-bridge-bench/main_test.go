@@ -8,17 +8,7 @@ import (
 
 // TestRunMem runs a tiny in-memory measurement and checks the output shape.
 func TestRunMem(t *testing.T) {
-	var out, errb bytes.Buffer
-	code := run([]string{"-transports", "mem", "-batches", "1,8", "-payloads", "inline", "-tasks", "1000", "-count", "1", "-rtt", "0"}, &out, &errb)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errb.String())
-	}
-	var lines []string
-	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		if !strings.HasPrefix(l, "#") {
-			lines = append(lines, l)
-		}
-	}
+	lines, out := runLines(t, "-transports", "mem", "-batches", "1,8", "-payloads", "inline", "-tasks", "1000", "-count", "1", "-rtt", "0")
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "bridge mem batch=1 inline ") ||
 		!strings.HasSuffix(lines[1], "transfers_per_task=0.125") {
 		t.Fatalf("output:\n%s", out.String())
@@ -28,17 +18,7 @@ func TestRunMem(t *testing.T) {
 // TestRunLL runs a tiny measurement over LL rings and a few round trips,
 // and checks the output shape: one throughput line, two bridge-rtt lines.
 func TestRunLL(t *testing.T) {
-	var out, errb bytes.Buffer
-	code := run([]string{"-transports", "mem-ll", "-batches", "8", "-payloads", "4k", "-tasks", "800", "-count", "1", "-rtt", "100"}, &out, &errb)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errb.String())
-	}
-	var lines []string
-	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
-		if !strings.HasPrefix(l, "#") {
-			lines = append(lines, l)
-		}
-	}
+	lines, out := runLines(t, "-transports", "mem-ll", "-batches", "8", "-payloads", "4k", "-tasks", "800", "-count", "1", "-rtt", "100")
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "bridge mem-ll batch=8 4k ") ||
 		!strings.HasPrefix(lines[1], "bridge-rtt mem inline p50=") || !strings.HasPrefix(lines[2], "bridge-rtt mem-ll inline p50=") {
 		t.Fatalf("output:\n%s", out.String())
@@ -57,4 +37,21 @@ func TestRunBadFlags(t *testing.T) {
 	if code := run([]string{"-transports", "tcp"}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "unknown transport") {
 		t.Errorf("unknown transport: exit %d, stderr %q", code, errb.String())
 	}
+}
+
+// runLines runs the command with args and returns its output's lines that
+// are not comments, and the whole output.
+func runLines(t *testing.T, args ...string) ([]string, *bytes.Buffer) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var lines []string
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if !strings.HasPrefix(l, "#") {
+			lines = append(lines, l)
+		}
+	}
+	return lines, &out
 }
