@@ -13,15 +13,22 @@ import (
 // slots never consumed, foreign tags reported, wake line, close).
 func TestB4_BridgeRingLLLossless(t *testing.T) {
 	skipWithoutCgo(t)
-	for _, c := range []Config{
+	runBridge(t, BridgeLL, []Config{
 		{Items: 100000, Capacity: 64, Block: 16 << 10},
 		{Items: 100000, Capacity: 8, Block: 512},    // slots and staging both scarce: constant wrap and skip
 		{Items: 50000, Capacity: 1024, Block: 4096}, // staging the bottleneck
 		{Items: 100000, Capacity: 2, Block: 256},    // the smallest ring: every slot rewritten 50,000 times
-	} {
+	})
+}
+
+// runBridge runs the bridge harness run (Bridge or BridgeLL) on each config
+// and checks that every task was received.
+func runBridge(t *testing.T, run func(Config) (Stats, error), cs []Config) {
+	t.Helper()
+	for _, c := range cs {
 		t.Run(fmt.Sprintf("%dslots/%dB", c.Capacity, c.Block), func(t *testing.T) {
 			c := config(t, c, 10000)
-			st, err := BridgeLL(c)
+			st, err := run(c)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -143,23 +143,11 @@ func TestS5_EVQDueOrderNeverEarly(t *testing.T) {
 // order, with gapless sequence numbers and intact bytes.
 func TestB4_BridgeRingLossless(t *testing.T) {
 	skipWithoutCgo(t)
-	for _, c := range []Config{
+	runBridge(t, Bridge, []Config{
 		{Items: 100000, Capacity: 64, Block: 16 << 10},
 		{Items: 100000, Capacity: 8, Block: 512},    // slots and staging both scarce: constant wrap and skip
 		{Items: 50000, Capacity: 1024, Block: 4096}, // staging the bottleneck
-	} {
-		t.Run(fmt.Sprintf("%dslots/%dB", c.Capacity, c.Block), func(t *testing.T) {
-			c := config(t, c, 10000)
-			st, err := Bridge(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if st.Ops != int64(c.Items) {
-				t.Fatalf("received %d tasks, want %d", st.Ops, c.Items)
-			}
-			t.Logf("%d tasks in %d batches; %d refused stages, %d empty peeks", st.Ops, st.Aux, st.Full, st.Empty)
-		})
-	}
+	})
 }
 
 // A config the C side cannot run is an error, not a crash or a hang.
