@@ -39,6 +39,7 @@ func main() {
 }
 
 func run(out io.Writer, path string, n int) error {
+	resetCounts() // a second run in one process (go test -count=2) counts afresh
 	node, err := actors.BootFile(nil, path)
 	if err != nil {
 		return err

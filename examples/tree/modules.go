@@ -30,6 +30,16 @@ var counts struct {
 	rejectEvery                  int
 }
 
+// resetCounts zeroes counts before a run (no module of an earlier run is
+// alive then: its node has halted).
+func resetCounts() {
+	counts.stored.Store(0)
+	counts.checksum.Store(0)
+	counts.badReports.Store(0)
+	counts.transformInits.Store(0)
+	counts.storeInits.Store(0)
+}
+
 func init() {
 	config.Register("transform", transform)
 	config.Register("store", store)
