@@ -26,6 +26,11 @@ start=$(date +%s)
 timeout 120 ./gmk-gpu-bench "$@" >"$out/bench.log" 2>&1
 echo "benchmark: rc=$? in $(($(date +%s) - start)) s"
 grep -E '^gpu|^# (rtt|device|totals)' "$out/bench.log"
+# The round trip again over LL bridge rings (gmk_bridge.h LL RINGS): the
+# bridge-rtt inline-ll line, beside the inline one above.
+timeout 60 ./gmk-gpu-bench -only rtt -ll "$@" >"$out/bench-ll.log" 2>&1
+echo "LL rings: rc=$?"
+grep -E '^gpu bridge-rtt|^# rtt' "$out/bench-ll.log"
 # Bulk DMA again with 32 workers: the copy engine slows as more worker
 # blocks are resident (kernels/NOTES.md), whatever they do.
 timeout 60 ./gmk-gpu-bench -only bulk -workers 32 "$@" >"$out/bench-bulk32.log" 2>&1

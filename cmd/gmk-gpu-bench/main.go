@@ -7,7 +7,7 @@
 //	gpu persistent spin <tasks/s> workers=<n> tasks=<n> vs_launch=<x>
 //	gpu probe pingpong pollers=<n> p50_us=<x> p99_us=<x> min_us=<x>
 //	gpu probe ll-echo pollers=<n> slot_bytes=<64|128> p50_us=<x> p99_us=<x> min_us=<x>
-//	gpu bridge-rtt inline p50_us=<x> p99_us=<x> n=<n>
+//	gpu bridge-rtt <inline|inline-ll> rx=<mode> p50_us=<x> p99_us=<x> n=<n>
 //	gpu bridge cuda batch=<n> <inline|4k|16k|4k-by-ref|16k-by-ref> <tasks/s> gb_per_s=<x> transfers_per_task=<x>
 //	gpu bridge cuda-dma batch=<n> 64k-bulk <tasks/s> gb_per_s=<x> wait_us_per_send=<µs> copy_us_per_send=<µs>
 //
@@ -15,7 +15,8 @@
 // block of 32 threads doing what one task does); the persistent kernel runs
 // chains of no-op spin tasks seeded into every worker's LQ, counted end to
 // end by their completions arriving on host.tx; the round trip sends one
-// inline echo task over host.rx and waits for its reply on host.tx; the
+// inline echo task over host.rx and waits for its reply on host.tx (with
+// -ll, over LL rings: gmk_bridge.h LL RINGS, the line says inline-ll); the
 // bridge throughput pushes tasks host → device into the sink handler,
 // batched by the host's publish size, until the device has released them
 // all; payloads are copied into the staging area by the sending thread, or
@@ -63,6 +64,7 @@ func main() {
 	only := flag.String("only", "", "run one part: launch, spin, rtt, bridge, bulk (by-reference payloads; bridge includes it)")
 	idleSleep := flag.Duration("idle-sleep", 0, "longest sleep of an idle worker between looks for work (0: the kernel's default)")
 	rxMode := flag.String("rx", "mapped", "host.rx mode: mapped (device polls pinned host memory) or dma (copy engine)")
+	ll := flag.Bool("ll", false, "LL bridge rings (bridge.Config.LL; mapped host.rx only)")
 	flag.Parse()
 
 	if ds, err := discover.Devices(); err != nil {
@@ -75,13 +77,16 @@ func main() {
 	image, err := loadPTX(*ptxPath)
 	check(err)
 	k, err := cuda.Open(cuda.Config{PTX: image, Workers: *workers, Threads: *threads,
-		Bridge: bridge.Config{Capacity: 8192, Staging: 64 << 20}, RxMode: cuda.RxMode(*rxMode),
+		Bridge: bridge.Config{Capacity: 8192, Staging: 64 << 20, LL: *ll}, RxMode: cuda.RxMode(*rxMode),
 		BulkBlocks: 256, BulkBlock: bulkBlock, IdleSleep: *idleSleep})
 	check(err)
 	defer func() { check(k.Close()) }()
 	check(k.Boot())
 	fmt.Printf("# device %s | %d SMs | %d workers × %d threads | host.rx %s\n", k.Name, k.SMs, k.Workers(), *threads, *rxMode)
 	mode = *rxMode
+	if *ll {
+		format = "-ll"
+	}
 
 	var perLaunch float64
 	if *only == "" || *only == "launch" {
@@ -97,7 +102,7 @@ func main() {
 		rtt(k, *rtts)
 		after, err := k.Stats()
 		check(err)
-		perBatch("rtt", before[0], after[0])
+		perBatch("rtt"+format, before[0], after[0])
 	}
 	if *only == "" || *only == "bridge" {
 		bridgeRuns(k, *bridgeN)
@@ -108,7 +113,10 @@ func main() {
 	totals(k)
 }
 
-var mode string // host.rx mode, for the output lines
+var (
+	mode   string // host.rx mode, for the output lines
+	format string // "-ll" over LL rings, after the bridge-rtt line's kind
+)
 
 func loadPTX(path string) (string, error) {
 	if path == "" {
@@ -212,7 +220,7 @@ func rtt(k *cuda.Kernel, n int) {
 		}
 	}
 	slices.Sort(lat)
-	fmt.Printf("gpu bridge-rtt inline rx=%s %s n=%d\n", mode, quantiles(lat), len(lat))
+	fmt.Printf("gpu bridge-rtt inline%s rx=%s %s n=%d\n", format, mode, quantiles(lat), len(lat))
 }
 
 // bridgeRun pushes n sink tasks of size payload bytes host → device,

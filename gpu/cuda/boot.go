@@ -47,6 +47,9 @@ func (k *Kernel) Boot() error {
 	if k.br, err = bridge.NewExternal("cuda", region, c.Bridge, nil); err != nil {
 		return err
 	}
+	if err = refuseLL(region, c.RxMode); err != nil {
+		return err
+	}
 	regionD := k.hostD + cu.DevicePtr(hostHdr)
 	rx, err := k.rxPath(region, regionD, tailsOff, maxTails)
 	if err != nil {
@@ -83,18 +86,19 @@ func (k *Kernel) BootRegion(region []byte, regionD, ack cu.DevicePtr) error {
 	return k.bootState(region, regionD, rx, ack)
 }
 
-// refuseLL refuses a bridge region whose rings are in the LL format
-// (bridge.Config.LL): the device kernel does not speak it yet, and would
-// read its 128-byte slots as version-1 ones.
-func refuseLL(region []byte) error {
-	if len(region) < bridge.RegionHeaderSize {
+// refuseLL refuses LL rings (bridge.Config.LL; gmk_bridge.h LL RINGS) with
+// host.rx read through a device-memory mirror (RxDMA): the copy engine
+// writes the mirror in no order the LL words could rely on, and the mirror
+// is laid out for version-1 slots. Mapped rings of either format are the
+// device's to read: worker 0 takes the format from each ring's flags
+// (gmk_geom.ll, gmk_bridge_ll_dev.cuh), so no state field carries it.
+func refuseLL(region []byte, mode RxMode) error {
+	if mode != RxDMA || len(region) < bridge.RegionHeaderSize {
 		return nil
 	}
-	for _, i := range []int{bridge.RingAB, bridge.RingBA} {
-		off := ringOff(region, i)
-		if off+52 <= uint64(len(region)) && binary.LittleEndian.Uint32(region[off+48:])&bridge.FlagLL != 0 {
-			return fmt.Errorf("cuda: bridge ring %d is in the LL format, which the device kernel does not speak yet", i)
-		}
+	off := ringOff(region, bridge.RingAB)
+	if off+52 <= uint64(len(region)) && binary.LittleEndian.Uint32(region[off+48:])&bridge.FlagLL != 0 {
+		return fmt.Errorf("cuda: rx mode %q with LL bridge rings: only %q", RxDMA, RxMapped)
 	}
 	return nil
 }
@@ -137,9 +141,6 @@ func (k *Kernel) rxPath(region []byte, regionD cu.DevicePtr, tailsOff, maxTails 
 // host.rx at rx, the rest of the bridge in region (device address regionD),
 // the ack cell at ack — and formats the device queues (gmk_setup).
 func (k *Kernel) bootState(region []byte, regionD cu.DevicePtr, rx uint64, ack cu.DevicePtr) error {
-	if err := refuseLL(region); err != nil {
-		return err
-	}
 	c := k.cfg
 	w, b := c.Workers, c.Buckets
 	var l layout

@@ -34,7 +34,7 @@ type WorkerStats struct {
 	NsDispatch  uint64 // device ns sorting, dispatching, freeing payloads
 	NsFlush     uint64 // device ns flushing emits
 	NsEgress    uint64 // worker 0: device ns draining egress onto host.tx
-	NsRxPoll    uint64 // worker 0, host.rx by phase: loading tail
+	NsRxPoll    uint64 // worker 0, host.rx by phase: loading tail (LL rings: polling and checking the slots)
 	NsRxSlots   uint64 // reading and checking slots
 	NsRxBlocks  uint64 // taking payload blocks
 	NsRxCopy    uint64 // copying payloads

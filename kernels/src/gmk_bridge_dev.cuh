@@ -2,7 +2,8 @@
  * gmk_bridge_dev.cuh — worker 0's side of the bridge rings (gmk_bridge.h):
  * taking host.rx batches (payloads copied into device blocks, [B3]) and
  * releasing them lazily, staging emits onto host.tx, and draining the egress
- * ring of the other workers. Included by gmk_kernel.cu only.
+ * ring of the other workers. LL rings take gmk_bridge_ll_dev.cuh's paths
+ * where noted. Included by gmk_kernel.cu only.
  */
 #ifndef GMK_BRIDGE_DEV_CUH
 #define GMK_BRIDGE_DEV_CUH
@@ -41,7 +42,9 @@ __device__ void gmk_rx_release(gmk_gpu_state_t *st, gmk_round &r, bool force) {
 __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t *ws) {
     gmk_bridge_ring_t *rx = st->rx;
     uint64_t t0 = threadIdx.x == 0 ? gmk_now() : 0;
-    if (threadIdx.x == 0) {
+    if (r.rxg.ll) /* LL: the slots themselves say what is published */
+        gmk_ll_poll_rx(st, r, ws);
+    else if (threadIdx.x == 0) {
         uint64_t n = r.rx_tail_cache - r.rx_head;
         if (n == 0) {
             r.rx_tail_cache = gmk_sys_ld_acq64(&rx->tail); /* C1 */
@@ -62,20 +65,28 @@ __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t
         return 0;
     }
     for (uint32_t i = threadIdx.x; i < n; i += blockDim.x) {
-        /* A slot is one 64-byte line: four independent 16-byte loads, so a
-         * slot read over PCIe costs one round trip, not eight. */
-        const uint4 *sv = (const uint4 *)r.rxg.slot(r.rx_head + i);
-        union {
-            uint4 v[4];
-            gmk_bridge_slot_t s;
-        } u;
-        u.v[0] = sv[0];
-        u.v[1] = sv[1];
-        u.v[2] = sv[2];
-        u.v[3] = sv[3];
-        gmk_task_t t = u.s.task;
-        uint64_t seq = u.s.seq, spos = u.s.stage_pos;
-        bool ok = seq == r.rx_seq + i;
+        gmk_task_t t;
+        uint64_t spos;
+        bool ok = true; /* LL: the poll checked every tag of slots [0, n) */
+        if (r.rxg.ll) {
+            t = r.batch[i];
+            spos = r.pos[i];
+        } else {
+            /* A slot is one 64-byte line: four independent 16-byte loads, so a
+             * slot read over PCIe costs one round trip, not eight. */
+            const uint4 *sv = (const uint4 *)r.rxg.slot(r.rx_head + i);
+            union {
+                uint4 v[4];
+                gmk_bridge_slot_t s;
+            } u;
+            u.v[0] = sv[0];
+            u.v[1] = sv[1];
+            u.v[2] = sv[2];
+            u.v[3] = sv[3];
+            t = u.s.task;
+            spos = u.s.stage_pos;
+            ok = u.s.seq == r.rx_seq + i;
+        }
         r.src[i] = 0; /* set once the payload has a device block */
         r.plen[i] = 0; /* 1: wants a payload block */
         /* By reference (bridge.RefSender): the bytes are at the host address
@@ -166,7 +177,7 @@ __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t
     __syncthreads();
     uint64_t t4 = threadIdx.x == 0 ? gmk_now() : 0;
     if (threadIdx.x == 0) {
-        if (k < n && k == 0) {
+        if (k < n && k == 0 && !r.rxg.ll) { /* LL: the poll counts gaps */
             gmk_bridge_slot_t *s = r.rxg.slot(r.rx_head);
             if (s->seq != r.rx_seq)
                 ws->bridge_gap++;
@@ -247,7 +258,8 @@ __device__ __forceinline__ uint32_t gmk_stage_tx(gmk_gpu_state_t *st, gmk_round 
     }
     __syncthreads();
     const uint32_t k = r.cut;
-    for (uint32_t i = threadIdx.x; i < k; i += blockDim.x) {
+    const bool ll = r.txg.ll;
+    for (uint32_t i = threadIdx.x; i < k && !ll; i += blockDim.x) { /* LL: after the payloads */
         gmk_bridge_slot_t *s = r.txg.slot(r.tx_tail + i);
         s->task = r.out[r.host[i]].task;
         s->seq = r.tx_seq + i;
@@ -267,6 +279,8 @@ __device__ __forceinline__ uint32_t gmk_stage_tx(gmk_gpu_state_t *st, gmk_round 
     gmk_copy_flat(r.pre, k, r.plen, [&](uint32_t i) { return r.txg.at(r.pos[i]); },
                   [&](uint32_t i) { return (const unsigned char *)arena + r.out[r.host[i]].task.payload; });
     __syncthreads();
+    if (ll)
+        gmk_ll_put_tx(r, k); /* the staging bytes above come first (L2) */
     for (uint32_t i = threadIdx.x; i < k; i += blockDim.x) {
         const gmk_task_t &t = r.out[r.host[i]].task;
         if (t.payload_len > 0)
@@ -282,8 +296,13 @@ __device__ __forceinline__ uint32_t gmk_stage_tx(gmk_gpu_state_t *st, gmk_round 
         gmk_sys_st_rlx64(&tx->transfers, ++r.tx_transfers);
         /* P1: the block's slot and staging writes come first. Measured: with
          * a relaxed store here the host sees the tail before the slots (a
-         * sequence gap within the first 2,000 round trips on an H200). */
-        gmk_sys_st_rel64(&tx->tail, r.tx_tail);
+         * sequence gap within the first 2,000 round trips on an H200). LL
+         * (L4): the slot words publish themselves; tail is stats and the
+         * wake line's, so relaxed — no wait for the block's posted writes. */
+        if (ll)
+            gmk_sys_st_rlx64(&tx->tail, r.tx_tail);
+        else
+            gmk_sys_st_rel64(&tx->tail, r.tx_tail);
         uint64_t t1 = gmk_now();
         gmk_tx_bell(st, bell); /* an earlier publication's answer */
         bell.waiting = gmk_sys_ld_rlx32(&tx->cons_waiting);

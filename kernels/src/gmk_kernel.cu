@@ -68,6 +68,7 @@ static_assert(sizeof(gmk_wstat_t) == 256, "gpu/cuda/state.go mirrors gmk_wstat_t
 
 #include "gmk_round.cuh"
 #include "gmk_copyjob.cuh"
+#include "gmk_bridge_ll_dev.cuh"
 #include "gmk_bridge_dev.cuh"
 
 /* ---- payload blocks for handlers (gmk_gpu.h) -------------------------- */
@@ -358,6 +359,7 @@ extern "C" __global__ void gmk_worker(gmk_gpu_state_t *stg) {
             r.rx_releases = rh->releases;
             r.rx_tail_cache = gmk_sys_ld_acq64(&st->rx->tail);
             r.rxg.load(st->rx);
+            r.rx_llwin = 1; /* LL: the first poll reads slot[head] */
             r.acked = st->ack != 0 ? gmk_sys_ld_acq64(st->ack) : 0;
         }
         if (w == 0 && st->tx != 0) {

@@ -31,6 +31,13 @@ __device__ __forceinline__ uint64_t gmk_sys_ld_acq64(const uint64_t *p) {
     asm volatile("ld.acquire.sys.global.u64 %0, [%1];" : "=l"(v) : "l"(p) : "memory");
     return v;
 }
+/* Relaxed 8-byte load: single-copy atomic, so an LL word's tag and data
+ * arrive together (gmk_bridge.h L1); no ordering, no L1 hit on a stale line. */
+__device__ __forceinline__ uint64_t gmk_sys_ld_rlx64(const uint64_t *p) {
+    uint64_t v;
+    asm volatile("ld.relaxed.sys.global.u64 %0, [%1];" : "=l"(v) : "l"(p) : "memory");
+    return v;
+}
 __device__ __forceinline__ uint32_t gmk_sys_ld_rlx32(const uint32_t *p) {
     uint32_t v;
     asm volatile("ld.relaxed.sys.global.u32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
@@ -108,13 +115,20 @@ struct gmk_geom {
     gmk_bridge_slot_t *slots;
     unsigned char *stage;
     uint64_t mask, ssize;
+    uint64_t start; /* start_seq: tells a first-lap LL slot (never written) */
+    bool ll;        /* GMK_BRIDGE_LL: 128-byte LL slots (gmk_bridge_ll_dev.cuh) */
     __device__ gmk_bridge_slot_t *slot(uint64_t pos) const { return slots + (pos & mask); }
+    __device__ gmk_bridge_ll_slot_t *llslot(uint64_t pos) const {
+        return (gmk_bridge_ll_slot_t *)slots + (pos & mask);
+    }
     __device__ unsigned char *at(uint64_t pos) const { return stage + (pos & (ssize - 1)); }
     __device__ void load(gmk_bridge_ring_t *r) {
         slots = (gmk_bridge_slot_t *)((unsigned char *)r + r->slots_off);
         stage = (unsigned char *)r + r->staging_off;
         mask = r->capacity - 1;
         ssize = r->staging_size;
+        start = r->start_seq;
+        ll = (r->flags & GMK_BRIDGE_LL) != 0; /* set at format, never cleared */
     }
 };
 
@@ -137,6 +151,7 @@ struct gmk_round {
     uint64_t rx_head, rx_tail_cache, rx_seq, rx_stage_head, rx_releases;
     uint64_t rx_rel, rx_rel_stage; /* head and stage_head as last released */
     uint64_t acked;                /* host.rx tasks done with (gmk_gpu_state_t.ack) */
+    uint32_t rx_llwin, rx_llbad;   /* LL host.rx: slots the next poll reads; first broken slot */
     uint64_t tx_tail, tx_head_cache, tx_stage_tail, tx_stage_head_cache, tx_seq, tx_transfers;
 };
 

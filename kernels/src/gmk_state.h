@@ -49,7 +49,7 @@ typedef struct gmk_wstat {
     uint64_t ns_flush;              /* in flushing emits */
     uint64_t ns_egress;             /* worker 0: in draining the egress ring to host.tx */
     /* Worker 0's host.rx gathering, by phase (device ns). */
-    uint64_t ns_rx_poll;    /* loading tail */
+    uint64_t ns_rx_poll;    /* loading tail (LL rings: polling and checking the slots) */
     uint64_t ns_rx_slots;   /* reading and checking slots */
     uint64_t ns_rx_blocks;  /* taking payload blocks */
     uint64_t ns_rx_copy;    /* copying payloads */
