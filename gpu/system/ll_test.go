@@ -1,8 +1,6 @@
 package system_test
 
 import (
-	"context"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -96,36 +94,5 @@ func TestB3_PayloadsThroughGPULL(t *testing.T) {
 	s := bootLL(t, system.Config{CPUModules: []kernel.Module{ingest, st.module()},
 		GPUModules: []gpu.Module{gpumod.Xform(gpumod.XformConfig{Slots: 64})},
 		Bridge:     bridge.Config{Capacity: 64, Staging: 128 << 10}})
-	k := s.CPU()
-	id, err := k.Chan("host.rx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.Repeat("the quick brown fox jumps over the lazy dog. ", size/45+1)[:size]
-	for i := range n {
-		for int64(i)-st.n.Load() >= 64 { // a window of round trips
-			time.Sleep(50 * time.Microsecond)
-		}
-		h, b, err := k.Alloc(0, size)
-		if err != nil {
-			t.Fatal(err)
-		}
-		copy(b, text)
-		if err := k.ChanEmitWait(context.Background(), id, kernel.Task{Type: tRx, Meta0: uint64(i), Payload: h, PayloadLen: size}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for st.n.Load() < n {
-		time.Sleep(time.Millisecond)
-	}
-	halt(t, s)
-	want := strings.ToUpper(text)
-	if len(st.data) != n {
-		t.Fatalf("%d payloads came back, want %d", len(st.data), n)
-	}
-	for i, d := range st.data {
-		if d != want || st.meta[i] != uint64(i) {
-			t.Fatalf("record %d (meta %d) came back changed", i, st.meta[i])
-		}
-	}
+	payloadsRoundTrip(t, s, st, n, size, 64)
 }

@@ -193,11 +193,22 @@ func TestB3_PayloadsThroughGPU(t *testing.T) {
 	st := &store{}
 	s := boot(t, system.Config{CPUModules: []kernel.Module{ingest, st.module()}, GPUModules: []gpu.Module{gpumod.Xform(gpumod.XformConfig{Slots: 64})},
 		Bridge: bridge.Config{Capacity: 256, Staging: 256 << 10}})
+	payloadsRoundTrip(t, s, st, n, size, 256)
+}
+
+// payloadsRoundTrip sends n payloads of size bytes through the system's
+// host.rx, at most window in flight, and checks that each came back from
+// the GPU module transformed (upper case), in order, after a clean halt.
+func payloadsRoundTrip(t *testing.T, s *system.System, st *store, n, size, window int) {
+	t.Helper()
 	k := s.CPU()
-	id, _ := k.Chan("host.rx")
+	id, err := k.Chan("host.rx")
+	if err != nil {
+		t.Fatal(err)
+	}
 	text := strings.Repeat("the quick brown fox jumps over the lazy dog. ", size/45+1)[:size]
 	for i := range n {
-		for int64(i)-st.n.Load() >= 256 { // a window of round trips, like any client
+		for int64(i)-st.n.Load() >= int64(window) { // a window of round trips, like any client
 			time.Sleep(50 * time.Microsecond)
 		}
 		h, b, err := k.Alloc(0, size)
@@ -205,15 +216,18 @@ func TestB3_PayloadsThroughGPU(t *testing.T) {
 			t.Fatal(err)
 		}
 		copy(b, text)
-		if err := k.ChanEmitWait(context.Background(), id, kernel.Task{Type: tRx, Meta0: uint64(i), Payload: h, PayloadLen: size}); err != nil {
+		if err := k.ChanEmitWait(context.Background(), id, kernel.Task{Type: tRx, Meta0: uint64(i), Payload: h, PayloadLen: uint32(size)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for st.n.Load() < n {
+	for st.n.Load() < int64(n) {
 		time.Sleep(time.Millisecond)
 	}
 	halt(t, s)
 	want := strings.ToUpper(text)
+	if len(st.data) != n {
+		t.Fatalf("%d payloads came back, want %d", len(st.data), n)
+	}
 	for i, d := range st.data {
 		if d != want || st.meta[i] != uint64(i) {
 			t.Fatalf("record %d (meta %d) came back changed", i, st.meta[i])
