@@ -194,14 +194,7 @@ func TestB3_EchoBothWays4K(t *testing.T) {
 			}
 			go send(t, k.Bridge().Sender(), ts, ps)
 			got := collect(t, k.Bridge().Receiver(), n)
-			for i, m := range got {
-				if m.Task.Type != tEchoOut || m.Task.Meta0 != uint64(i) {
-					t.Fatalf("reply %d: type %d meta0 %d, want %d/%d (in order)", i, m.Task.Type, m.Task.Meta0, tEchoOut, i)
-				}
-				if !bytes.Equal(m.Payload, ps[i]) {
-					t.Fatalf("reply %d: payload of %d bytes differs from the %d sent", i, len(m.Payload), len(ps[i]))
-				}
-			}
+			checkEchoes(t, got, ps)
 			if err := k.Stop(5 * time.Second); err != nil {
 				t.Fatal(err)
 			}
@@ -366,5 +359,19 @@ func TestS5_EmitAfterWaitsOnEVQ(t *testing.T) {
 	ws, _ := k.Stats()
 	if s := Sum(ws); s.EvqFired != n || s.EmitFull != 0 {
 		t.Fatalf("EVQ fired %d of %d, emit_full %d", s.EvqFired, n, s.EmitFull)
+	}
+}
+
+// checkEchoes checks that the echo module's replies came back in order,
+// each with the payload sent (ps[i]; nil for an inline task).
+func checkEchoes(t *testing.T, got []bridge.Msg, ps [][]byte) {
+	t.Helper()
+	for i, m := range got {
+		if m.Task.Type != tEchoOut || m.Task.Meta0 != uint64(i) {
+			t.Fatalf("reply %d: type %d meta0 %d, want %d/%d (in order)", i, m.Task.Type, m.Task.Meta0, tEchoOut, i)
+		}
+		if !bytes.Equal(m.Payload, ps[i]) {
+			t.Fatalf("reply %d: payload of %d bytes differs from the %d sent", i, len(m.Payload), len(ps[i]))
+		}
 	}
 }

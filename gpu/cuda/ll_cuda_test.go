@@ -53,14 +53,7 @@ func TestB4_LLEchoInOrder(t *testing.T) {
 	}
 	go send(t, k.Bridge().Sender(), ts, ps)
 	got := collect(t, k.Bridge().Receiver(), n)
-	for i, m := range got {
-		if m.Task.Type != tEchoOut || m.Task.Meta0 != uint64(i) {
-			t.Fatalf("reply %d: type %d meta0 %d, want %d/%d (in order)", i, m.Task.Type, m.Task.Meta0, tEchoOut, i)
-		}
-		if !bytes.Equal(m.Payload, ps[i]) {
-			t.Fatalf("reply %d: payload of %d bytes differs from the %d sent", i, len(m.Payload), len(ps[i]))
-		}
-	}
+	checkEchoes(t, got, ps)
 	llStop(t, k, n)
 }
 
