@@ -15,7 +15,11 @@
 // that a handler makes for a subscription homed on its own worker, with
 // nothing else of that subscription pending, runs right after the handler
 // (the handoff slot): a co-located pipeline takes each item through its
-// stages depth-first, without a trip through the local queue.
+// stages depth-first, without a trip through the local queue. Boot homes a
+// pipeline's stages (modules chained by their channel declarations) in
+// segments of consecutive stages, one worker each, as many segments as the
+// workers and the pipeline's length allow while each keeps at least two
+// stages' work (the outside feed counts as one); ChanDecl.Pin overrides it.
 //
 // Handlers see the kernel through *Ctx: Emit (a follow-on task, kept on the
 // same worker), ChanEmit, Alloc/Free/Bump/Payload/PayloadRetain/

@@ -179,6 +179,7 @@ func (k *Kernel) wire() error {
 		}
 	}
 	homes := map[int32]int{} // module → home worker of its first subscription
+	stages := k.layoutStages()
 	for _, ms := range k.modules[1:] {
 		for _, d := range ms.m.Channels {
 			sz := k.declSize[d.Name]
@@ -195,7 +196,7 @@ func (k *Kernel) wire() error {
 				}
 				continue
 			}
-			home, err := k.declHome(ms, d, homes)
+			home, err := k.declHome(ms, d, homes, stages)
 			if err != nil {
 				return err
 			}
@@ -212,11 +213,12 @@ func (k *Kernel) wire() error {
 }
 
 // declHome picks the home worker of a Consume declaration: the pinned worker;
-// else the home of a module producing the channel, so that a pipeline's stages
+// else the home of a module producing the channel, moved on by the segments
+// between the two (layout.go), so that a pipeline's stages within a segment
 // run on one worker and hand tasks over without crossing cores (DESIGN.md,
 // performance rules); else -1 (round-robin), which spreads independent
 // pipelines over the workers.
-func (k *Kernel) declHome(ms *modState, d ChanDecl, homes map[int32]int) (int, error) {
+func (k *Kernel) declHome(ms *modState, d ChanDecl, homes map[int32]int, stages map[int32]stage) (int, error) {
 	if d.Pin {
 		if d.Worker < 0 || d.Worker >= len(k.workers) {
 			return 0, fmt.Errorf("%w: module %s: channel %s: worker %d does not exist", ErrDecl, ms.m.Name, d.Name, d.Worker)
@@ -227,7 +229,11 @@ func (k *Kernel) declHome(ms *modState, d ChanDecl, homes map[int32]int) (int, e
 		for _, pd := range p.m.Channels {
 			if pd.Name == d.Name && pd.Dir == Produce {
 				if h, ok := homes[p.idx]; ok {
-					return h, nil
+					if d.OnError {
+						return h, nil
+					}
+					w := len(k.workers)
+					return (h + max(0, stages[ms.idx].segment(w)-stages[p.idx].segment(w))) % w, nil
 				}
 			}
 		}
