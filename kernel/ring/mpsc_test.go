@@ -1,6 +1,7 @@
 package ring
 
 import (
+	"slices"
 	"sync"
 	"testing"
 
@@ -98,5 +99,48 @@ func TestR1_MPSCModel(t *testing.T) {
 		if r.Len() != len(model) {
 			t.Fatalf("step %d: Len %d, want %d", step, r.Len(), len(model))
 		}
+	}
+}
+
+// [R1] [R2] MPSC runs: a run claimed but not yet published holds back the
+// runs pushed after it, and its one sequence store publishes all of it; a
+// consumer popping less than a run at a time gets the rest of the run on its
+// next pops without a check of the inner cells.
+func TestR1_MPSCRunPublishedAsOne(t *testing.T) {
+	r := NewMPSC[int](16)
+	if n := r.PushBatch([]int{0, 1, 2}); n != 3 {
+		t.Fatalf("PushBatch = %d", n)
+	}
+	// A producer between its claim (tail CAS) and its publication.
+	pos := r.tail.Load()
+	if !r.tail.CompareAndSwap(pos, pos+4) {
+		t.Fatal("claim failed")
+	}
+	if n := r.PushBatch([]int{7, 8}); n != 2 {
+		t.Fatalf("PushBatch after the claim = %d", n)
+	}
+	buf := make([]int, 2)
+	var got []int
+	for range 3 { // the first run, two at a time, then nothing: the claim blocks
+		n := r.PopBatch(buf)
+		got = append(got, buf[:n]...)
+	}
+	if want := []int{0, 1, 2}; !slices.Equal(got, want) {
+		t.Fatalf("before the claimed run is published: popped %v, want %v", got, want)
+	}
+	for i := range uint64(4) {
+		r.cells[(pos+i)&r.mask].val = 3 + int(i)
+	}
+	r.cells[pos&r.mask].run = 4
+	r.cells[pos&r.mask].seq.Store(pos + 1)
+	for range 4 {
+		n := r.PopBatch(buf[:1+len(got)%2])
+		got = append(got, buf[:n]...)
+	}
+	if want := []int{0, 1, 2, 3, 4, 5, 6, 7, 8}; !slices.Equal(got, want) {
+		t.Fatalf("popped %v, want %v", got, want)
+	}
+	if r.Len() != 0 || r.PopBatch(buf) != 0 {
+		t.Fatal("ring not empty at the end")
 	}
 }
