@@ -3,6 +3,7 @@ package ring
 import (
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/gmkernel/gmk/kernel/task"
 )
@@ -46,6 +47,24 @@ func BenchmarkPushPop(b *testing.B) {
 			r.PopBatch(buf)
 		}
 	})
+	b.Run("MPSC", func(b *testing.B) {
+		r := mpscQueue{NewMPSC[task.Task](benchCap)}
+		var v task.Task
+		b.ReportAllocs()
+		for b.Loop() {
+			r.Push(&v)
+			r.Pop(&v)
+		}
+	})
+	b.Run("MPSC/batch32", func(b *testing.B) {
+		r := NewMPSC[task.Task](benchCap)
+		buf := make([]task.Task, benchBatch)
+		b.ReportAllocs()
+		for i := 0; i < b.N; i += benchBatch {
+			r.PushBatch(buf)
+			r.PopBatch(buf)
+		}
+	})
 	b.Run("SPSC", func(b *testing.B) {
 		r := NewSPSC[task.Task](benchCap)
 		var v task.Task
@@ -81,6 +100,8 @@ func BenchmarkProducerConsumer(b *testing.B) {
 	})
 	b.Run("MPMC", func(b *testing.B) { benchProdCons(b, NewMPMC[task.Task](benchCap), 1) })
 	b.Run("MPMC/batch32", func(b *testing.B) { benchProdCons(b, NewMPMC[task.Task](benchCap), benchBatch) })
+	b.Run("MPSC", func(b *testing.B) { benchProdCons(b, mpscQueue{NewMPSC[task.Task](benchCap)}, 1) })
+	b.Run("MPSC/batch32", func(b *testing.B) { benchProdCons(b, mpscQueue{NewMPSC[task.Task](benchCap)}, benchBatch) })
 	b.Run("SPSC", func(b *testing.B) { benchProdCons(b, NewSPSC[task.Task](benchCap), 1) })
 	b.Run("SPSC/batch32", func(b *testing.B) { benchProdCons(b, NewSPSC[task.Task](benchCap), benchBatch) })
 }
@@ -120,3 +141,9 @@ func moveBatch(single func(*task.Task) bool, batch func([]task.Task) int, buf []
 	}
 	return batch(buf)
 }
+
+// mpscQueue gives an MPSC the single Pop of the queue interface (a PopBatch
+// of one), for the benchmarks.
+type mpscQueue struct{ *MPSC[task.Task] }
+
+func (q mpscQueue) Pop(v *task.Task) bool { return q.PopBatch(unsafe.Slice(v, 1)) == 1 }
