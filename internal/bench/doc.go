@@ -31,7 +31,9 @@
 // [Register] is meant for init functions; it takes a lock, so a later call is
 // safe too (a [Run] already in progress just does not see it). [Run] runs
 // one implementation at a time, never concurrently, because the numbers compare
-// implementations that each want the whole machine. Every implementation must
+// implementations that each want the whole machine; a case's repetitions go in
+// rounds of one per implementation, so that a machine drifting between
+// faster and slower phases moves every peer of a ratio alike. Every implementation must
 // leave no goroutine behind when its Run function returns (the package tests check
 // this with goleak) and must fail the benchmark (b.Fatal) when it loses, duplicates
 // or corrupts an item: [Run] then returns [ErrImplFailed].

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -168,5 +169,44 @@ func TestWriteReport_ReturnsWriteError(t *testing.T) {
 	results := []Result{{Case: CaseP2P, Peer: PeerGMK, NsPerTask: 1}, {Case: CaseP2P, Peer: PeerChan, NsPerTask: 2}}
 	if err := WriteReport(&errAfter{n: 10}, results); !errors.Is(err, errWrite) {
 		t.Errorf("err = %v, want the write error", err)
+	}
+}
+
+// TestRun_RepetitionsInRounds: run measures a case's implementations in
+// rounds of one repetition each (so a drifting machine moves every peer
+// alike), then reports each one's median of its count repetitions.
+func TestRun_RepetitionsInRounds(t *testing.T) {
+	var order []string
+	ns := map[string][]float64{PeerChan: {30, 10, 20}, PeerProtoactor: {300, 100, 200}}
+	m := func(caseName string, impl Impl, count int) (Result, error) {
+		if count != 1 {
+			t.Fatalf("measure asked for %d repetitions at once", count)
+		}
+		order = append(order, impl.Peer)
+		v := ns[impl.Peer][0]
+		ns[impl.Peer] = ns[impl.Peer][1:]
+		return Result{Case: caseName, Peer: impl.Peer, N: 1000, NsPerTask: v}, nil
+	}
+	var out bytes.Buffer
+	if err := run(&out, fakeCases(t, false), []string{CaseP2P}, Options{Count: 3}, m); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{PeerChan, PeerProtoactor, PeerChan, PeerProtoactor, PeerChan, PeerProtoactor}
+	if !slices.Equal(order, want) {
+		t.Fatalf("measured in order %v, want %v", order, want)
+	}
+	medians := map[string]string{PeerChan: "20.0", PeerProtoactor: "200.0"}
+	seen := 0
+	for _, line := range strings.Split(out.String(), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 3 && f[0] == CaseP2P {
+			seen++
+			if f[2] != medians[f[1]] {
+				t.Errorf("%s: ns/task %s, want the median %s", f[1], f[2], medians[f[1]])
+			}
+		}
+	}
+	if seen != len(medians) {
+		t.Fatalf("report has %d p2p lines, want %d:\n%s", seen, len(medians), out.String())
 	}
 }

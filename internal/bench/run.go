@@ -74,7 +74,7 @@ func (o Options) withDefaults() Options {
 }
 
 // Run measures each selected case × implementation through testing.Benchmark,
-// one at a time, and writes the report (see WriteReport) to w. cases selects by
+// in rounds of one repetition per implementation (runCase), and writes the report (see WriteReport) to w. cases selects by
 // name, in the order given; empty means every registered case.
 //
 // Run returns an error wrapping ErrBadOptions for invalid opts, ErrUnknownCase for
@@ -106,19 +106,41 @@ func run(w io.Writer, all []Case, names []string, opts Options, m measureFunc) e
 	p := newProgress(opts, selected)
 	var results []Result
 	for _, c := range selected {
-		for _, impl := range c.Impls {
-			p.start(c.Name, impl.Peer)
-			r, err := m(c.Name, impl, opts.Count)
-			if err != nil {
-				p.finish()
-				return err
-			}
-			p.done(r, opts.Count)
-			results = append(results, r)
+		rs, err := runCase(c, opts.Count, m, p)
+		if err != nil {
+			p.finish()
+			return err
 		}
+		results = append(results, rs...)
 	}
 	p.finish()
 	return WriteReport(w, results)
+}
+
+// runCase measures every implementation of c count times, in rounds that
+// take each implementation once (GMK, Go channels, protoactor, GMK, …), and
+// returns each one's median. The reference VM drifts over minutes between
+// phases that move the peers differently; rounds make each ratio compare
+// measurements taken at the same time, where back-to-back repetitions of
+// one implementation compared one phase with another.
+func runCase(c Case, count int, m measureFunc, p *progress) ([]Result, error) {
+	reps := make([][]Result, len(c.Impls))
+	for range count {
+		for i, impl := range c.Impls {
+			p.start(c.Name, impl.Peer)
+			r, err := m(c.Name, impl, 1)
+			if err != nil {
+				return nil, err
+			}
+			reps[i] = append(reps[i], r)
+		}
+	}
+	out := make([]Result, len(c.Impls))
+	for i := range c.Impls {
+		out[i] = median(reps[i])
+		p.done(out[i], count)
+	}
+	return out, nil
 }
 
 // selectCases returns the cases named, in the order named, or all when names is
