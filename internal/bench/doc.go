@@ -32,11 +32,11 @@
 // safe too (a [Run] already in progress just does not see it). [Run] runs
 // one implementation at a time, never concurrently, because the numbers compare
 // implementations that each want the whole machine; a case's repetitions go in
-// rounds of one per implementation, so that a machine drifting between
-// faster and slower phases moves every peer of a ratio alike. Every implementation must
-// leave no goroutine behind when its Run function returns (the package tests check
-// this with goleak) and must fail the benchmark (b.Fatal) when it loses, duplicates
-// or corrupts an item: [Run] then returns [ErrImplFailed].
+// rounds of one per implementation, so that a machine drifting between faster
+// and slower phases moves every peer of a ratio alike. Every implementation
+// must leave no goroutine behind when its Run function returns (the package
+// tests check this with goleak) and must fail the benchmark (b.Fatal) when it
+// loses, duplicates or corrupts an item: [Run] then returns [ErrImplFailed].
 //
 // [Run] measures through testing.Benchmark, whose benchtime is the process-wide
 // test.benchtime flag: Run sets it for its duration and restores it afterwards,

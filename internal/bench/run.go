@@ -74,8 +74,9 @@ func (o Options) withDefaults() Options {
 }
 
 // Run measures each selected case × implementation through testing.Benchmark,
-// in rounds of one repetition per implementation (runCase), and writes the report (see WriteReport) to w. cases selects by
-// name, in the order given; empty means every registered case.
+// in rounds of one repetition per implementation (runCase), and writes the
+// report (see WriteReport) to w. cases selects by name, in the order given;
+// empty means every registered case.
 //
 // Run returns an error wrapping ErrBadOptions for invalid opts, ErrUnknownCase for
 // a name nothing registered, ErrImplFailed when an implementation fails its
