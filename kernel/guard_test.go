@@ -8,10 +8,11 @@ import (
 // TestF3_PanicInGuardedBatch: the guarded dispatch (one recovery per batch)
 // ends a panicking task as PANICKED and goes on with the rest of the batch
 // and with the deliveries handed off meanwhile ([F3]: a panic is a failure,
-// never the end of the worker). A co-located chain split → relay → sink on
-// lossless P2P channels: split emits and then panics on every 5th item (so
-// the panicking handler has handed a delivery off), sink panics on every 7th
-// (a panic inside a handed-off delivery). Relay still sees its channel
+// never the end of the worker). A co-located chain split → relay → sink
+// (pinned to one worker, colocated) on lossless P2P channels: split emits
+// and then panics on every 5th item (so the panicking handler has handed a
+// delivery off), sink panics on every 7th (a panic inside a handed-off
+// delivery). Relay still sees its channel
 // complete and in order ([C4]), sink sees no item twice and every item that
 // did not end in sys.error, the panics are counted, and the accounting
 // identity holds at Halt ([C9]).
@@ -49,7 +50,7 @@ func TestF3_PanicInGuardedBatch(t *testing.T) {
 		})
 	cfg := spCfg()
 	cfg.Poison.Failures = 1 << 30 // panics here are the test, not a reason to poison
-	k := spBoot(t, cfg, split, relay, sink)
+	k := spBoot(t, cfg, colocated(split, relay, sink)...)
 	in := spChan(t, k, "g.in")
 	mid, out = spChan(t, k, "g.mid"), spChan(t, k, "g.out")
 	var batch [64]Task

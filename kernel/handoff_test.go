@@ -2,10 +2,12 @@ package kernel
 
 import (
 	"context"
+	"slices"
 	"testing"
 )
 
-// TestC4_HandoffKeepsFIFO: a co-located chain split → relay → sink on
+// TestC4_HandoffKeepsFIFO: a co-located chain split → relay → sink (pinned
+// to one worker: Boot would otherwise lay it over both, layout.go) on
 // lossless P2P channels, where split emits 1, 2 or 3 tasks per delivery, so
 // that the handoff slot (run next on the emitting worker) and the LQ both
 // carry deliveries of one subscription, and the dispatch runs out of hops
@@ -32,7 +34,7 @@ func TestC4_HandoffKeepsFIFO(t *testing.T) {
 	relay := relayMod(t, "h", 1<<16, &midOrder, &out)
 	sink := spCons("sink", ChanDecl{Name: "h.out", Type: 3, Guarantee: Lossless, Slots: 1 << 16},
 		func(c *Ctx) Status { outOrder.see(c.Task()); return OK })
-	k := spBoot(t, spCfg(), splitMod, relay, sink)
+	k := spBoot(t, spCfg(), colocated(splitMod, relay, sink)...)
 	split, mid, out = spChan(t, k, "h.in"), spChan(t, k, "h.mid"), spChan(t, k, "h.out")
 	var batch [48]Task
 	for i := 0; i < n; i += len(batch) {
@@ -72,4 +74,20 @@ func relayMod(t *testing.T, p string, slots int, order *spOrder, out *ChanID) Mo
 		Channels: []ChanDecl{{Name: p + ".mid", Dir: Consume, Type: 2, Guarantee: Lossless, Slots: slots},
 			{Name: p + ".out", Dir: Produce, Type: 3, Guarantee: Lossless, Slots: slots}},
 	}
+}
+
+// colocated pins every consumer of mods to worker 0, so that a chain of them
+// runs on one worker and its deliveries take the handoff slot (Boot would
+// otherwise cut a three-stage chain over two workers, layout.go).
+func colocated(mods ...Module) []Module {
+	for i := range mods {
+		chans := slices.Clone(mods[i].Channels)
+		for j := range chans {
+			if chans[j].Dir == Consume {
+				chans[j].Pin, chans[j].Worker = true, 0
+			}
+		}
+		mods[i].Channels = chans
+	}
+	return mods
 }
