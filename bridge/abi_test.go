@@ -140,15 +140,7 @@ func TestABI_CReferenceInterop(t *testing.T) {
 func interopC(t *testing.T, c Config, produce func([]byte, uint32, int64, int64) int64,
 	consume func([]byte, uint32, int64) (int64, uint64)) {
 	const n, batch = 300, 7
-	size, _ := RegionSize(c)
-	mem := alignedBytes(size)
-	if err := Format(mem, c); err != nil {
-		t.Fatal(err)
-	}
-	reg, err := attach(mem)
-	if err != nil {
-		t.Fatal(err)
-	}
+	mem, reg := formatted(t, c)
 	rx := newConsumer(RingAB, reg.rings[RingAB], waker{})
 	dst := make([]Msg, 16)
 	got := 0

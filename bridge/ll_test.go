@@ -53,14 +53,7 @@ func TestB1_LLFormat(t *testing.T) {
 		t.Fatalf("region sizes v1 %d, LL %d: want 2 rings x 16 slots x 64 more bytes", v1, ll)
 	}
 	for _, c := range []Config{{Capacity: 16, Staging: 1024}, {Capacity: 16, Staging: 1024, LL: true}} {
-		mem := alignedBytes(ll)
-		if err := Format(mem, c); err != nil {
-			t.Fatal(err)
-		}
-		reg, err := attach(mem)
-		if err != nil {
-			t.Fatal(err)
-		}
+		mem, reg := formatted(t, c)
 		h := reg.rings[RingBA].hdr
 		want := [3]uint64{Version, SlotSize, 0}
 		if c.LL {

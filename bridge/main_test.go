@@ -43,10 +43,9 @@ func newMem(t testing.TB, c Config) (a, b *ringTransport) {
 	return x.(*ringTransport), y.(*ringTransport)
 }
 
-// newMemAt is newMem with every index and sequence of both rings starting at
-// start, so that a test crosses the uint64 wrap-around early (as sync's
-// poolqueue tests do).
-func newMemAt(t testing.TB, c Config, start uint64) (a, b *ringTransport) {
+// formatted returns a region of memory sized and formatted for c, and its
+// attached view.
+func formatted(t testing.TB, c Config) ([]byte, *region) {
 	t.Helper()
 	size, err := RegionSize(c)
 	if err != nil {
@@ -60,6 +59,15 @@ func newMemAt(t testing.TB, c Config, start uint64) (a, b *ringTransport) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return mem, reg
+}
+
+// newMemAt is newMem with every index and sequence of both rings starting at
+// start, so that a test crosses the uint64 wrap-around early (as sync's
+// poolqueue tests do).
+func newMemAt(t testing.TB, c Config, start uint64) (a, b *ringTransport) {
+	t.Helper()
+	mem, reg := formatted(t, c)
 	for _, v := range reg.rings {
 		h := v.hdr
 		for _, x := range []interface{ Store(uint64) }{&h.tail, &h.head, &h.prodSeq, &h.consSeq} {
@@ -69,7 +77,8 @@ func newMemAt(t testing.TB, c Config, start uint64) (a, b *ringTransport) {
 		h.stageHead.Store(start &^ stageMask)
 		h.startSeq = start
 	}
-	if reg, err = attach(mem); err != nil { // re-read the geometry with startSeq
+	reg, err := attach(mem) // re-read the geometry with startSeq
+	if err != nil {
 		t.Fatal(err)
 	}
 	w := waker{}

@@ -113,6 +113,17 @@ GMK_BRIDGE_INLINE int gmk_bridge_stage_task(gmk_bridge_prod_t *p, const gmk_task
     return GMK_BRIDGE_OK;
 }
 
+/* The producer's side of the wake line: the stores that published (slot
+ * words, tail) before the load of cons_waiting, then ring the bell when the
+ * consumer sleeps or is about to. */
+GMK_BRIDGE_INLINE void gmk_bridge_wake_line_(gmk_bridge_ring_t *r, int *wake) {
+    GMK_FENCE_SEQ_CST();
+    if (GMK_LOAD_RELAXED(&r->cons_waiting)) {
+        GMK_FETCH_ADD(&r->cons_bell, 1u);
+        *wake = 1;
+    }
+}
+
 /* Publish every staged task with one release store (P1). Returns how many;
  * *wake is set to 1 when the consumer sleeps and must be woken on cons_bell. */
 GMK_BRIDGE_INLINE uint64_t gmk_bridge_publish(gmk_bridge_prod_t *p, int *wake) {
@@ -125,11 +136,7 @@ GMK_BRIDGE_INLINE uint64_t gmk_bridge_publish(gmk_bridge_prod_t *p, int *wake) {
     GMK_STORE_RELEASE(&r->prod_seq, p->seq);
     GMK_STORE_RELEASE(&r->transfers, ++p->transfers);
     GMK_STORE_RELEASE(&r->tail, p->tail);
-    GMK_FENCE_SEQ_CST(); /* tail store before the waiting load (wake line) */
-    if (GMK_LOAD_RELAXED(&r->cons_waiting)) {
-        GMK_FETCH_ADD(&r->cons_bell, 1u);
-        *wake = 1;
-    }
+    gmk_bridge_wake_line_(r, wake);
     return k;
 }
 
@@ -268,11 +275,7 @@ GMK_BRIDGE_INLINE uint64_t gmk_bridge_ll_publish(gmk_bridge_prod_t *p, int *wake
     GMK_STORE_RELAXED(&r->prod_seq, p->seq);
     GMK_STORE_RELAXED(&r->transfers, ++p->transfers);
     GMK_STORE_RELAXED(&r->tail, p->tail);
-    GMK_FENCE_SEQ_CST(); /* slot words and tail before the waiting load (wake line) */
-    if (GMK_LOAD_RELAXED(&r->cons_waiting)) {
-        GMK_FETCH_ADD(&r->cons_bell, 1u);
-        *wake = 1;
-    }
+    gmk_bridge_wake_line_(r, wake);
     return k;
 }
 
