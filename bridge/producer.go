@@ -60,17 +60,8 @@ func (p *producer) Stage(t *task.Task, payload []byte) error {
 	if uint64(len(payload)) != uint64(t.PayloadLen) {
 		return ErrPayloadMismatch
 	}
-	if p.v.hdr.flags.Load()&FlagClosed != 0 { // a plain load on amd64/arm64 of a read-mostly line
-		return ErrClosed
-	}
-	if p.v.ll && t.Flags&LLExt != 0 {
-		return ErrReservedFlag
-	}
-	if p.tail-p.headCache > p.v.mask { // full by the cached head: reload it
-		p.headCache = p.v.hdr.head.Load() // P2 acquire: the consumer is done with slots < head
-		if p.tail-p.headCache > p.v.mask {
-			return ErrFull
-		}
+	if err := p.admit(t); err != nil {
+		return err
 	}
 	var pos uint64
 	if len(payload) > 0 {
@@ -80,18 +71,7 @@ func (p *producer) Stage(t *task.Task, payload []byte) error {
 		}
 		copy(p.v.stage[pos&(p.v.stageLen-1):], payload)
 	}
-	if p.v.ll {
-		p.putLL(t, pos, 0)
-		p.seq++
-		p.tail++
-		return nil
-	}
-	s := &p.v.slots[p.tail&p.v.mask]
-	s.task = *t
-	s.seq = p.seq
-	s.stagePos = pos
-	p.seq++
-	p.tail++
+	p.put(t, pos, 0)
 	return nil
 }
 
@@ -115,32 +95,48 @@ func (p *producer) stageAt(t *task.Task, pos uint64, flag task.Flags) error {
 	if t.PayloadLen == 0 {
 		return ErrPayloadMismatch
 	}
-	if p.v.hdr.flags.Load()&FlagClosed != 0 {
+	if err := p.admit(t); err != nil {
+		return err
+	}
+	p.put(t, pos, flag)
+	return nil
+}
+
+// admit checks that t may take the next slot: the ring is open, t does not
+// use the flag an LL ring reserves, and a slot is free by the cached head
+// (reloaded only when it says full).
+func (p *producer) admit(t *task.Task) error {
+	if p.v.hdr.flags.Load()&FlagClosed != 0 { // a plain load on amd64/arm64 of a read-mostly line
 		return ErrClosed
 	}
 	if p.v.ll && t.Flags&LLExt != 0 {
 		return ErrReservedFlag
 	}
-	if p.tail-p.headCache > p.v.mask {
-		p.headCache = p.v.hdr.head.Load() // P2 acquire
+	if p.tail-p.headCache > p.v.mask { // full by the cached head: reload it
+		p.headCache = p.v.hdr.head.Load() // P2 acquire: the consumer is done with slots < head
 		if p.tail-p.headCache > p.v.mask {
 			return ErrFull
 		}
 	}
+	return nil
+}
+
+// put writes t, flagged flag, with staging position (or payload address) pos
+// into the next slot, in the ring's format, and advances the tail.
+func (p *producer) put(t *task.Task, pos uint64, flag task.Flags) {
 	if p.v.ll {
 		p.putLL(t, pos, flag)
-		p.seq++
-		p.tail++
-		return nil
+	} else {
+		s := &p.v.slots[p.tail&p.v.mask]
+		s.task = *t
+		if flag != 0 {
+			s.task.Flags |= flag
+		}
+		s.seq = p.seq
+		s.stagePos = pos
 	}
-	s := &p.v.slots[p.tail&p.v.mask]
-	s.task = *t
-	s.task.Flags |= flag
-	s.seq = p.seq
-	s.stagePos = pos
 	p.seq++
 	p.tail++
-	return nil
 }
 
 // reserve allocates round(n) contiguous staging bytes and returns their
