@@ -72,23 +72,34 @@ func (c *consumer) Peek(dst []Msg) (int, error) {
 		m := &dst[i]
 		m.Task = s.task
 		m.Payload = nil
-		if n := uint64(s.task.PayloadLen); n > 0 {
-			off := s.stagePos & (c.v.stageLen - 1)
-			// A payload by reference or in place (RefSender) is for a
-			// device consumer: this side cannot read another memory.
-			if c.v.stageLen == 0 || n > c.v.stageLen/2 || off+n > c.v.stageLen || s.task.Flags&(task.PayloadRef|task.PayloadDev) != 0 {
+		if s.task.PayloadLen > 0 {
+			if err := c.viewPayload(m, s.stagePos); err != nil {
 				if i > 0 {
 					return int(i), nil
 				}
-				return 0, ErrCorrupt
+				return 0, err
 			}
-			m.Payload = c.v.stage[off : off+n : off+n]
-			c.shead = s.stagePos + stageRound(n)
 		}
 		c.head++
 		c.seq++
 	}
 	return int(k), nil
+}
+
+// viewPayload points m.Payload at the staging bytes of m's payload
+// (m.Task.PayloadLen > 0, at staging position pos) and moves the staging
+// release point past them. A payload by reference or in place (RefSender)
+// is for a device consumer: this side cannot read another memory, so it is
+// ErrCorrupt here, as is a position outside the staging area.
+func (c *consumer) viewPayload(m *Msg, pos uint64) error {
+	n := uint64(m.Task.PayloadLen)
+	off := pos & (c.v.stageLen - 1)
+	if c.v.stageLen == 0 || n > c.v.stageLen/2 || off+n > c.v.stageLen || m.Task.Flags&(task.PayloadRef|task.PayloadDev) != 0 {
+		return ErrCorrupt
+	}
+	m.Payload = c.v.stage[off : off+n : off+n]
+	c.shead = pos + stageRound(n)
+	return nil
 }
 
 // emptySlow decides what an empty ring means: nil while it is open, ErrClosed

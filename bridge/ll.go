@@ -158,8 +158,9 @@ func (c *consumer) peekLL(dst []Msg) (int, error) {
 	for i := range dst {
 		m := &dst[i]
 		pos, ok, err := c.readLL(&m.Task)
-		if err == nil && ok {
-			err = c.viewLL(m, pos)
+		m.Payload = nil
+		if err == nil && ok && m.Task.PayloadLen > 0 {
+			err = c.viewPayload(m, pos)
 		}
 		if err != nil || !ok {
 			if i > 0 {
@@ -174,23 +175,6 @@ func (c *consumer) peekLL(dst []Msg) (int, error) {
 		c.seq++
 	}
 	return len(dst), nil
-}
-
-// viewLL points m.Payload at the staging bytes of m's payload (as Peek does
-// in version 1) and moves the staging release point past them.
-func (c *consumer) viewLL(m *Msg, pos uint64) error {
-	m.Payload = nil
-	n := uint64(m.Task.PayloadLen)
-	if n == 0 {
-		return nil
-	}
-	off := pos & (c.v.stageLen - 1)
-	if c.v.stageLen == 0 || n > c.v.stageLen/2 || off+n > c.v.stageLen || m.Task.Flags&(task.PayloadRef|task.PayloadDev) != 0 {
-		return ErrCorrupt
-	}
-	m.Payload = c.v.stage[off : off+n : off+n]
-	c.shead = pos + stageRound(n)
-	return nil
 }
 
 // emptyLL is emptySlow for an LL ring: nil while the ring is open or a task
