@@ -97,7 +97,7 @@ func refuseLL(region []byte, mode RxMode) error {
 		return nil
 	}
 	off := ringOff(region, bridge.RingAB)
-	if off+52 <= uint64(len(region)) && binary.LittleEndian.Uint32(region[off+48:])&bridge.FlagLL != 0 {
+	if off+bridge.OffFlags+4 <= uint64(len(region)) && binary.LittleEndian.Uint32(region[off+bridge.OffFlags:])&bridge.FlagLL != 0 {
 		return fmt.Errorf("cuda: rx mode %q with LL bridge rings: only %q", RxDMA, RxMapped)
 	}
 	return nil
