@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"context"
 	"fmt"
 	"testing"
 )
@@ -22,22 +23,17 @@ func chainMods(p string, n int) []Module {
 // homesOf returns the home worker of the consumer of p.0 … p.(n-1).
 func homesOf(t *testing.T, k *Kernel, p string, n int) []int {
 	t.Helper()
-	hs := make([]int, n)
-	for i := range n {
-		ci := chanInfo(t, k, fmt.Sprintf("%s.%d", p, i))
-		if len(ci.Subs) != 1 {
-			t.Fatalf("%s.%d: subscriptions %+v", p, i, ci.Subs)
-		}
-		hs[i] = ci.Subs[0].Home
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("%s.%d", p, i)
 	}
-	return hs
+	return homesOfChans(t, k, names...)
 }
 
-// TestC4_LayoutCutsPipelinesIntoSegments: Boot lays a pipeline's stages over
+// TestLayoutCutsPipelinesIntoSegments: Boot lays a pipeline's stages over
 // the workers in segments of at least two stages' work, the feed from outside
-// counting as one (layout.go); within a segment the stages share a worker, so
-// lossless P2P deliveries take the handoff path ([C4]).
-func TestC4_LayoutCutsPipelinesIntoSegments(t *testing.T) {
+// counting as one (layout.go); within a segment the stages share a worker.
+func TestLayoutCutsPipelinesIntoSegments(t *testing.T) {
 	for _, tc := range []struct {
 		workers, stages int
 		want            []int // homes relative to the first stage's
@@ -63,10 +59,10 @@ func TestC4_LayoutCutsPipelinesIntoSegments(t *testing.T) {
 	}
 }
 
-// TestC4_LayoutPinCyclesAndIndependentPipelines: a pinned stage stays where
-// it is pinned; a channel fed back upstream neither hangs Boot nor stretches
-// the pipeline; independent pipelines start on different workers.
-func TestC4_LayoutPinCyclesAndIndependentPipelines(t *testing.T) {
+// TestLayoutPinCyclesAndIndependentPipelines: a pinned stage stays where it
+// is pinned; a channel fed back upstream neither hangs Boot nor stretches the
+// pipeline; independent pipelines start on different workers.
+func TestLayoutPinCyclesAndIndependentPipelines(t *testing.T) {
 	cfg := BootConfig{Workers: 2, ArenaSize: 1 << 20, MaxTypes: 16, MaxChannels: 16}
 
 	a := chainMods("a", 3)
@@ -90,6 +86,67 @@ func TestC4_LayoutPinCyclesAndIndependentPipelines(t *testing.T) {
 	if x[0] != x[1] || y[0] != y[1] || x[0] == y[0] {
 		t.Errorf("independent 2-stage pipelines: x %v, y %v; want each co-located, on different workers", x, y)
 	}
+}
+
+// TestC4_SplitPipelineKeepsOrder: a three-stage chain on two workers, cut
+// by Boot's layout into first | relay, sink, so that the first hop crosses
+// workers (the outbox) and the second stays on one (the handoff slot); both
+// channels still deliver every task once, in emit order, with sequences
+// 1, 2, 3 … ([C4] P2P FIFO), and the accounting identity holds ([C9]).
+func TestC4_SplitPipelineKeepsOrder(t *testing.T) {
+	const n = 64 * 300
+	var mid, out ChanID
+	var midOrder, outOrder spOrder
+	first := Module{Name: "first",
+		Handlers: []Handler{{Type: 1, Fn: func(c *Ctx) Status {
+			x := *c.Task()
+			x.Type = 2
+			if c.ChanEmit(mid, x) != nil {
+				t.Error("emit on s.mid refused")
+			}
+			return OK
+		}}},
+		Channels: []ChanDecl{{Name: "s.in", Dir: Consume, Type: 1, Guarantee: Lossless},
+			{Name: "s.mid", Dir: Produce, Type: 2, Guarantee: Lossless}},
+	}
+	sink := spCons("sink", ChanDecl{Name: "s.out", Type: 3, Guarantee: Lossless},
+		func(c *Ctx) Status { outOrder.see(c.Task()); return OK })
+	k := spBoot(t, spCfg(), first, relayMod(t, "s", 0, &midOrder, &out), sink)
+	in := spChan(t, k, "s.in")
+	mid, out = spChan(t, k, "s.mid"), spChan(t, k, "s.out")
+	if hs := homesOfChans(t, k, "s.in", "s.mid", "s.out"); hs[0] == hs[1] || hs[1] != hs[2] {
+		t.Fatalf("homes %v: want first | relay, sink", hs)
+	}
+	var batch [64]Task
+	for i := 0; i < n; i += len(batch) {
+		for j := range batch {
+			batch[j] = Task{Type: 1, Meta0: uint64(i + j)}
+		}
+		if err := k.ChanEmitAll(context.Background(), in, batch[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := haltOK(t, k)
+	checkIdentity(t, r)
+	midOrder.check(t, "relay (s.mid)", n)
+	outOrder.check(t, "sink (s.out)", n)
+	if r.Stats.Completed != 3*n {
+		t.Errorf("completed %d, want %d", r.Stats.Completed, 3*n)
+	}
+}
+
+// homesOfChans returns the home worker of each named channel's one consumer.
+func homesOfChans(t *testing.T, k *Kernel, names ...string) []int {
+	t.Helper()
+	hs := make([]int, len(names))
+	for i, name := range names {
+		ci := chanInfo(t, k, name)
+		if len(ci.Subs) != 1 {
+			t.Fatalf("%s: subscriptions %+v", name, ci.Subs)
+		}
+		hs[i] = ci.Subs[0].Home
+	}
+	return hs
 }
 
 // bootT boots a kernel that the test's cleanup halts.
