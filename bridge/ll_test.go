@@ -42,11 +42,11 @@ func (p *producer) slotView(pos uint64) slot {
 	}
 }
 
-// TestB1_LLFormat: an LL region's rings say so in their geometry line
+// TestABI_LLFormat: an LL region's rings say so in their geometry line
 // (FlagLL, version 2, 128-byte slots), the region is sized for them, a
 // version-1 region is unchanged, and a ring claiming LL with version-1 slots
 // is refused on attach.
-func TestB1_LLFormat(t *testing.T) {
+func TestABI_LLFormat(t *testing.T) {
 	v1, _ := RegionSize(Config{Capacity: 16, Staging: 1024})
 	ll, _ := RegionSize(Config{Capacity: 16, Staging: 1024, LL: true})
 	if ll-v1 != 2*16*(LLSlotSize-SlotSize) {
@@ -204,9 +204,9 @@ func TestB3_LLCorruptSlotRefused(t *testing.T) {
 	}
 }
 
-// TestB1_LLSlotAlignment: LL slots start 128-aligned in the region, so the
+// TestABI_LLSlotAlignment: LL slots start 128-aligned in the region, so the
 // head line (words 0-7) is one 64-byte read for the device.
-func TestB1_LLSlotAlignment(t *testing.T) {
+func TestABI_LLSlotAlignment(t *testing.T) {
 	a, _ := newMem(t, Config{Capacity: 8, Staging: 1024, LL: true})
 	for _, v := range a.reg.rings {
 		if p := uintptr(unsafe.Pointer(&v.llSlots[1])); p%LineSize != 0 {

@@ -16,7 +16,7 @@ import (
 	"github.com/gmkernel/gmk/kernel"
 )
 
-// [B4] [G3] The GPU daemon's kernel over LL rings (bridge.Config.LL): the
+// [B4] The GPU daemon's kernel over LL rings (bridge.Config.LL): the
 // shared-memory regions are formatted LL on the CPU side and read as such in
 // the daemon's process (the format travels in the rings' flags); 5,000
 // inline round trips through its xform come back in order, through small

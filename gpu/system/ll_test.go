@@ -3,7 +3,6 @@ package system_test
 import (
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/gmkernel/gmk/bridge"
 	"github.com/gmkernel/gmk/bridge/link"
@@ -57,7 +56,7 @@ func bootLL(t *testing.T, cfg system.Config) *system.System {
 	return s
 }
 
-// [B4] [G3] The round trip of TestB4_RoundTripInOrder over LL rings
+// [B4] The round trip of TestB4_RoundTripInOrder over LL rings
 // (gmk_bridge.h LL RINGS): inline tasks through the simulated GPU kernel's
 // echo come back in order, with small rings and pause marks keeping the
 // backpressure path busy both ways (slots reused for many laps, so a stale
@@ -69,9 +68,7 @@ func TestB4_RoundTripInOrderLL(t *testing.T) {
 	s := bootLL(t, system.Config{CPUModules: []kernel.Module{ingest, st.module()}, GPUModules: []gpu.Module{gpuEcho(256)},
 		Bridge: bridge.Config{Capacity: 64}, Link: link.Config{PauseAt: 64}})
 	emitInline(t, s.CPU(), n)
-	for st.n.Load() < n {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the round trips", func() bool { return st.n.Load() == n })
 	if r := halt(t, s); !r.Quiescent {
 		t.Fatal("halt was not quiescent")
 	}
