@@ -102,7 +102,7 @@ func TestR1_MPSCModel(t *testing.T) {
 	}
 }
 
-// [R1] [R2] MPSC runs: a run claimed but not yet published holds back the
+// [R1] MPSC runs: a run claimed but not yet published holds back the
 // runs pushed after it, and its one sequence store publishes all of it; a
 // consumer popping less than a run at a time gets the rest of the run on its
 // next pops without a check of the inner cells.

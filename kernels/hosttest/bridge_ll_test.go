@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// [B4] [B2] [B3] [G2]: through the LL ring's C producer and consumer
+// [B4] [B2] [B3]: through the LL ring's C producer and consumer
 // (gmk_bridge_ll_stage / gmk_bridge_ll_poll), with random payload sizes and
 // batch publishes over many laps of small rings, every task arrives once, in
 // order, with gapless sequence numbers and intact bytes, and CLOSED comes
