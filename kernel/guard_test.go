@@ -1,9 +1,6 @@
 package kernel
 
-import (
-	"context"
-	"testing"
-)
+import "testing"
 
 // TestF3_PanicInGuardedBatch: the guarded dispatch (one recovery per batch)
 // ends a panicking task as PANICKED and goes on with the rest of the batch
@@ -53,15 +50,7 @@ func TestF3_PanicInGuardedBatch(t *testing.T) {
 	k := spBoot(t, cfg, colocated(split, relay, sink)...)
 	in := spChan(t, k, "g.in")
 	mid, out = spChan(t, k, "g.mid"), spChan(t, k, "g.out")
-	var batch [64]Task
-	for i := 0; i < n; i += len(batch) {
-		for j := range batch {
-			batch[j] = Task{Type: 1, Meta0: uint64(i + j)}
-		}
-		if err := k.ChanEmitAll(context.Background(), in, batch[:]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	emitSeq(t, k, in, n, 64)
 	r := haltOK(t, k)
 	checkIdentity(t, r)
 	midOrder.check(t, "relay (g.mid)", n)

@@ -36,15 +36,7 @@ func TestC4_HandoffKeepsFIFO(t *testing.T) {
 		func(c *Ctx) Status { outOrder.see(c.Task()); return OK })
 	k := spBoot(t, spCfg(), colocated(splitMod, relay, sink)...)
 	split, mid, out = spChan(t, k, "h.in"), spChan(t, k, "h.mid"), spChan(t, k, "h.out")
-	var batch [48]Task
-	for i := 0; i < n; i += len(batch) {
-		for j := range batch {
-			batch[j] = Task{Type: 1, Meta0: uint64(i + j)}
-		}
-		if err := k.ChanEmitAll(context.Background(), split, batch[:]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	emitSeq(t, k, split, n, 48)
 	r := haltOK(t, k)
 	checkIdentity(t, r)
 	total := uint64(0)
@@ -73,6 +65,22 @@ func relayMod(t *testing.T, p string, slots int, order *spOrder, out *ChanID) Mo
 		}}},
 		Channels: []ChanDecl{{Name: p + ".mid", Dir: Consume, Type: 2, Guarantee: Lossless, Slots: slots},
 			{Name: p + ".out", Dir: Produce, Type: 3, Guarantee: Lossless, Slots: slots}},
+	}
+}
+
+// emitSeq emits n tasks of type 1 with Meta0 0, 1, … n-1 on ch from outside
+// the kernel, batch at a time, waiting for room as ChanEmitAll does.
+func emitSeq(t *testing.T, k *Kernel, ch ChanID, n, batch int) {
+	t.Helper()
+	ts := make([]Task, batch)
+	for i := 0; i < n; i += batch {
+		m := min(batch, n-i)
+		for j := range ts[:m] {
+			ts[j] = Task{Type: 1, Meta0: uint64(i + j)}
+		}
+		if err := k.ChanEmitAll(context.Background(), ch, ts[:m]); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

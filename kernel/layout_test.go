@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"context"
 	"fmt"
 	"testing"
 )
@@ -117,15 +116,7 @@ func TestC4_SplitPipelineKeepsOrder(t *testing.T) {
 	if hs := homesOfChans(t, k, "s.in", "s.mid", "s.out"); hs[0] == hs[1] || hs[1] != hs[2] {
 		t.Fatalf("homes %v: want first | relay, sink", hs)
 	}
-	var batch [64]Task
-	for i := 0; i < n; i += len(batch) {
-		for j := range batch {
-			batch[j] = Task{Type: 1, Meta0: uint64(i + j)}
-		}
-		if err := k.ChanEmitAll(context.Background(), in, batch[:]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	emitSeq(t, k, in, n, 64)
 	r := haltOK(t, k)
 	checkIdentity(t, r)
 	midOrder.check(t, "relay (s.mid)", n)
