@@ -101,16 +101,10 @@ func (c *Ctx) Emit(t Task) error {
 // backpressure; the caller keeps the payload reference), ErrChanClosed,
 // ErrChanTypeMismatch, ErrChanUnknown. On success a payload reference held by
 // the handler moves to the delivered copies.
+//
+// ChanEmit inlines into the handler, which then passes its task's address
+// rather than a 48-byte copy (route.go).
 func (c *Ctx) ChanEmit(ch ChanID, t Task) error { return c.chanEmit(ch, &t) }
-
-// chanEmit is ChanEmit by pointer: ChanEmit inlines into the handler, which
-// then passes its task's address rather than a 48-byte copy.
-func (c *Ctx) chanEmit(ch ChanID, t *Task) error {
-	if c.w == nil {
-		return c.k.ChanEmit(ch, *t)
-	}
-	return c.k.chanEmit(c.w.l.Shard, &c.w.em, c.w, ch, t)
-}
 
 // ChanOpen opens (or finds) a channel and returns its id ([C3]).
 func (c *Ctx) ChanOpen(spec ChanSpec) (ChanID, error) { return c.k.ChanOpen(spec) }

@@ -92,21 +92,3 @@ func (w *worker) subOfSlow(ch uint32) *channel.Sub {
 	}
 	return s
 }
-
-// chanCache is a worker's direct-mapped cache from channel id to channel for
-// its emits, sparing the registry's lookup chain. Like subCache it never
-// goes stale: a channel id, once opened, names the same channel for ever.
-// Owner only.
-type chanCache [subCacheSize]*channel.Channel
-
-// chanOf returns channel id, or nil when it does not exist.
-func (w *worker) chanOf(id ChanID) *channel.Channel {
-	if c := w.chans1[id&(subCacheSize-1)]; c != nil && c.ID() == id {
-		return c
-	}
-	c := w.k.chans.Get(id)
-	if c != nil {
-		w.chans1[id&(subCacheSize-1)] = c
-	}
-	return c
-}

@@ -441,16 +441,8 @@ func (c *Channel) deliverLocal(e *Emitter, t *task.Task, s *Sub, lossless bool) 
 	if s.credit <= 0 && !s.refill(e) {
 		return false
 	}
-	if lossless && s.numbered && s.begun == s.next {
-		if d := e.Core.Handoff(e.Local, t); d != nil {
-			// Stamped in the slot, after the copy: stamping t first would
-			// stall the copy's wide loads behind the narrow stores.
-			c.stamp(d, 0)
-			s.next++
-			s.credit--
-			d.Seq = s.next
-			return true
-		}
+	if lossless && s.numbered && s.begun == s.next && c.handoff(e, t, s) {
+		return true
 	}
 	c.stamp(t, 0)
 	if lossless {

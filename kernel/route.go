@@ -1,0 +1,70 @@
+package kernel
+
+import (
+	"github.com/gmkernel/gmk/kernel/channel"
+	"github.com/gmkernel/gmk/kernel/task"
+	"github.com/gmkernel/gmk/kernel/trace"
+)
+
+// chanCache is a worker's direct-mapped cache from channel id to channel for
+// its emits, sparing the registry's lookup chain, with the channel's handoff
+// route for this worker (channel.HandoffRoute). Like subCache it never goes
+// stale: a channel id, once opened, names the same channel for ever, and a
+// route, once final, stays what it is. Owner only.
+type chanCache [subCacheSize]chanEntry
+
+type chanEntry struct {
+	c     *channel.Channel
+	route *channel.Sub // the subscription emits may hand off to, or nil
+	final bool         // route can no longer change
+}
+
+// chanOf returns channel id, or nil when it does not exist.
+func (w *worker) chanOf(id ChanID) *channel.Channel {
+	e := &w.chans1[id&(subCacheSize-1)]
+	if e.c != nil && e.c.ID() == id {
+		return e.c
+	}
+	c := w.k.chans.Get(id)
+	if c != nil {
+		e.c = c
+		w.findRoute(e)
+	}
+	return c
+}
+
+// findRoute sets e's handoff route. Deterministic channels have none: their
+// emits go through the lane (det.go).
+func (w *worker) findRoute(e *chanEntry) {
+	s, final := e.c.HandoffRoute(w.id)
+	if s != nil && (w.k.detChan(e.c) || int(e.c.Spec().Type) >= w.k.cfg.MaxTypes) {
+		s = nil
+	}
+	e.route, e.final = s, final
+}
+
+// chanEmit is Ctx.ChanEmit by pointer ([C3]). A plain task on a channel
+// whose subscription is homed on this worker takes the handoff fast path
+// (channel.EmitHandoff): it runs right after this handler, with the counters
+// and trace record of any other emit. Everything else — and the fast path's
+// refusals — goes through Kernel.chanEmit, which decides by the same rules.
+func (c *Ctx) chanEmit(id ChanID, t *Task) error {
+	w := c.w
+	if w == nil {
+		return c.k.ChanEmit(id, *t) // Init and Fini run outside the workers
+	}
+	e := &w.chans1[id&(subCacheSize-1)]
+	if s := e.route; s != nil && e.c.ID() == id && t.Flags&task.Snapshotted == 0 &&
+		int(t.Tenant) < w.k.cfg.Tenants && e.c.EmitHandoff(&w.em, t, s) {
+		w.l.Shard.Add(cEmitted, 1)
+		if trace.Enabled && w.traceEvent(trace.ChanEmit, c.mod, t) {
+			w.traceRaw(trace.ChanEmit, int(t.Tenant), t.Type, uint64(id), uint64(int64(OK)))
+		}
+		return nil
+	}
+	err := w.k.chanEmit(w.l.Shard, &w.em, w, id, t)
+	if !e.final && e.c != nil && e.c.ID() == id {
+		w.findRoute(e) // the channel may have its subscriber now
+	}
+	return err
+}
