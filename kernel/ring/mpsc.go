@@ -15,30 +15,32 @@ import (
 // returns it; a PopBatch synchronizes before the Pushes that reuse its cells.
 //
 // The protocol. Positions are unbounded uint64 counters; position p lives in
-// cell p&mask. A producer claims the run of positions [p, p+k) by moving tail
-// from p to p+k with a CAS, only while p+k-head <= capacity (the consumer has
-// finished the previous lap of those cells); it writes the k values and the
-// run length k into the run's first cell, and publishes the whole run with
-// one store of that cell's seq = p+1. The consumer, which alone owns head,
-// takes runs from head: a run's first cell must say "published for this
-// position"; the rest of the run follows without a check (the consumer
-// remembers how much of a run it has left, across PopBatch calls, since only
-// one goroutine pops at a time). It copies them out and then publishes all of
-// them free again with one store of head. So both sides pay one atomic store
-// per batch, not one per cell: a sequence store is a locked instruction on
-// x86 that also drains the store buffer, and a per-cell store cost a 64-task
-// PushBatch about 6 ns per task. A zeroed cell has seq 0, "not published" for
-// every position, so a fresh ring needs no initialisation; a cell inside a
-// run keeps the seq of whatever run started there in an earlier lap, which is
-// never read (and never equals p+1 for the current position p).
+// cell p&mask: a value in vals and a run header in runs. A producer claims
+// the run of positions [p, p+k) by moving tail from p to p+k with a CAS, only
+// while p+k-head <= capacity (the consumer has finished the previous lap of
+// those cells); it copies the k values in, writes the run length k into the
+// header of p, and publishes the whole run with one store of that header's
+// seq = p+1. The consumer, which alone owns head, takes runs from head: a
+// run's first header must say "published for this position"; the rest of
+// the run follows without a check (the consumer remembers how much of a run
+// it has left, across PopBatch calls, since only one goroutine pops at a
+// time). It copies them out and then publishes all of them free again with
+// one store of head. So both sides pay one atomic store per batch, not one
+// per cell: a sequence store is a locked instruction on x86 that also drains
+// the store buffer, and a per-cell store cost a 64-task PushBatch about 6 ns
+// per task. A zeroed header has seq 0, "not published" for every position,
+// so a fresh ring needs no initialisation; a header inside a run keeps the
+// seq of whatever run started there in an earlier lap, which is never read
+// (and never equals p+1 for the current position p).
 type MPSC[T any] struct {
 	_ noCopy
 
 	// Written once by the constructor, read by everyone.
 	mask    uint64
-	cells   []runCell[T]
+	vals    []T
+	runs    []runMark
 	zeroPop bool
-	_       [cacheLinePad - 40]byte
+	_       [cacheLinePad - 64]byte
 
 	// left is how many cells of the run the consumer is in remain after
 	// head (their first cell was checked already). The consumer's only.
@@ -57,14 +59,14 @@ type MPSC[T any] struct {
 	_    [cacheLinePad - 8]byte
 }
 
-// runCell is one slot of an MPSC ring: seq and run are written by the
-// producer of the run that starts at the cell, before (run) and as (seq) it
-// publishes; read by the consumer after it saw seq (acquire). A cell holding
-// a 48-byte task.Task is 64 bytes, one cache line.
-type runCell[T any] struct {
+// runMark is the run header of position p: seq and run are written by the
+// producer of the run that starts at p, before (run) and as (seq) it
+// publishes; read by the consumer after it saw seq (acquire). The values
+// live apart, packed (vals), so that a batch of 48-byte tasks moves between
+// cores in three cache lines per four tasks, not four.
+type runMark struct {
 	seq atomic.Uint64
 	run uint64 // length of the run starting here, valid once seq says published
-	val T
 }
 
 // NewMPSC returns an empty ring holding capacity elements, capacity rounded
@@ -74,13 +76,13 @@ func NewMPSC[T any](capacity int) *MPSC[T] { return newMPSCAt[T](capacity, 0) }
 // newMPSCAt starts the indices at start (tests start near the uint64 wrap).
 func newMPSCAt[T any](capacity int, start uint64) *MPSC[T] {
 	n := roundCapacity(capacity)
-	r := &MPSC[T]{mask: uint64(n - 1), cells: make([]runCell[T], n), zeroPop: hasPointers(reflect.TypeFor[T]())}
+	r := &MPSC[T]{mask: uint64(n - 1), vals: make([]T, n), runs: make([]runMark, n), zeroPop: hasPointers(reflect.TypeFor[T]())}
 	if start != 0 {
 		// Seqs say "published" only when they equal position+1; make sure no
 		// zero word does so for the first lap of a ring started at start.
 		for i := range uint64(n) {
 			p := start + i
-			r.cells[p&r.mask].seq.Store(p - uint64(n) + 1) // published for the lap before: stale
+			r.runs[p&r.mask].seq.Store(p - uint64(n) + 1) // published for the lap before: stale
 		}
 	}
 	r.tail.Store(start)
@@ -111,9 +113,9 @@ func (r *MPSC[T]) Push(v *T) bool {
 			return false
 		}
 		if r.tail.CompareAndSwap(pos, pos+1) {
-			c := &r.cells[pos&r.mask]
-			c.val, c.run = *v, 1
-			c.seq.Store(pos + 1) // release: publish val to the consumer
+			i := pos & r.mask
+			r.vals[i], r.runs[i].run = *v, 1
+			r.runs[i].seq.Store(pos + 1) // release: publish val to the consumer
 			return true
 		}
 	}
@@ -133,12 +135,12 @@ func (r *MPSC[T]) PushBatch(vs []T) int {
 			return 0
 		}
 		if r.tail.CompareAndSwap(pos, pos+k) {
-			for i := uint64(1); i < k; i++ {
-				r.cells[(pos+i)&r.mask].val = vs[i]
+			i := pos & r.mask
+			if n := copy(r.vals[i:], vs[:k]); uint64(n) < k {
+				copy(r.vals, vs[n:k]) // the run wraps
 			}
-			c := &r.cells[pos&r.mask]
-			c.val, c.run = vs[0], k
-			c.seq.Store(pos + 1) // release: publish the whole run to the consumer
+			r.runs[i].run = k
+			r.runs[i].seq.Store(pos + 1) // release: publish the whole run to the consumer
 			return int(k)
 		}
 	}
@@ -150,21 +152,23 @@ func (r *MPSC[T]) PushBatch(vs []T) int {
 func (r *MPSC[T]) PopBatch(dst []T) int {
 	h := r.head.Load() // our own index: no one else writes it
 	k := 0
-	for ; k < len(dst); k++ {
+	for k < len(dst) {
 		p := h + uint64(k)
-		c := &r.cells[p&r.mask]
+		i := p & r.mask
 		if r.left == 0 {
-			if c.seq.Load() != p+1 { // acquire: a run published for p?
+			m := &r.runs[i]
+			if m.seq.Load() != p+1 { // acquire: a run published for p?
 				break
 			}
-			r.left = c.run
+			r.left = m.run
 		}
-		r.left--
-		dst[k] = c.val
+		// The rest of the run, as far as dst and the end of vals allow.
+		n := copy(dst[k:min(uint64(len(dst)), uint64(k)+r.left)], r.vals[i:])
 		if r.zeroPop {
-			var zero T
-			c.val = zero
+			clear(r.vals[i : i+uint64(n)])
 		}
+		r.left -= uint64(n)
+		k += n
 	}
 	if k > 0 {
 		r.head.Store(h + uint64(k)) // release: cells below are free for the producers

@@ -129,10 +129,10 @@ func TestR1_MPSCRunPublishedAsOne(t *testing.T) {
 		t.Fatalf("before the claimed run is published: popped %v, want %v", got, want)
 	}
 	for i := range uint64(4) {
-		r.cells[(pos+i)&r.mask].val = 3 + int(i)
+		r.vals[(pos+i)&r.mask] = 3 + int(i)
 	}
-	r.cells[pos&r.mask].run = 4
-	r.cells[pos&r.mask].seq.Store(pos + 1)
+	r.runs[pos&r.mask].run = 4
+	r.runs[pos&r.mask].seq.Store(pos + 1)
 	for range 4 {
 		n := r.PopBatch(buf[:1+len(got)%2])
 		got = append(got, buf[:n]...)

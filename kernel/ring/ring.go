@@ -79,6 +79,6 @@ func (r *MPMC[T]) Each(fn func(*T)) {
 // quiescent ring only (see MPMC.Each).
 func (r *MPSC[T]) Each(fn func(*T)) {
 	for p := r.head.Load(); p != r.tail.Load(); p++ {
-		fn(&r.cells[p&r.mask].val)
+		fn(&r.vals[p&r.mask])
 	}
 }
