@@ -89,14 +89,12 @@ func (q *LQ) Commit(m int) { q.tail += uint64(m) }
 
 // PopBatch moves up to len(dst) tasks, oldest first, into dst.
 func (q *LQ) PopBatch(dst []task.Task) int {
-	n := q.Len()
-	if n > len(dst) {
-		n = len(dst)
+	n := min(q.Len(), len(dst))
+	start := int(q.head & q.mask)
+	if m := copy(dst[:n], q.buf[start:]); m < n {
+		copy(dst[m:n], q.buf) // the queue wraps
 	}
-	for i := 0; i < n; i++ {
-		dst[i] = q.buf[q.head&q.mask]
-		q.head++
-	}
+	q.head += uint64(n)
 	return n
 }
 
