@@ -7,15 +7,15 @@ import (
 )
 
 // chanCache is a worker's direct-mapped cache from channel id to channel for
-// its emits, sparing the registry's lookup chain, with the channel's handoff
-// route for this worker (channel.HandoffRoute). Like subCache it never goes
+// its emits, sparing the registry's lookup chain, with the channel's route
+// (channel.Route). Like subCache it never goes
 // stale: a channel id, once opened, names the same channel for ever, and a
 // route, once final, stays what it is. Owner only.
 type chanCache [subCacheSize]chanEntry
 
 type chanEntry struct {
 	c     *channel.Channel
-	route *channel.Sub // the subscription emits may hand off to, or nil
+	route *channel.Sub // the subscription of the emit fast path, or nil
 	final bool         // route can no longer change
 }
 
@@ -33,10 +33,10 @@ func (w *worker) chanOf(id ChanID) *channel.Channel {
 	return c
 }
 
-// findRoute sets e's handoff route. Deterministic channels have none: their
-// emits go through the lane (det.go).
+// findRoute sets e's route. Deterministic channels have none: their emits go
+// through the lane (det.go).
 func (w *worker) findRoute(e *chanEntry) {
-	s, final := e.c.HandoffRoute(w.id)
+	s, final := e.c.Route()
 	if s != nil && (w.k.detChan(e.c) || int(e.c.Spec().Type) >= w.k.cfg.MaxTypes) {
 		s = nil
 	}
@@ -44,27 +44,43 @@ func (w *worker) findRoute(e *chanEntry) {
 }
 
 // chanEmit is Ctx.ChanEmit by pointer ([C3]). A plain task on a channel
-// whose subscription is homed on this worker takes the handoff fast path
-// (channel.EmitHandoff): it runs right after this handler, with the counters
-// and trace record of any other emit. Everything else — and the fast path's
-// refusals — goes through Kernel.chanEmit, which decides by the same rules.
+// with a route takes the fast path (channel.EmitRoute): to the handoff slot
+// when the subscription is homed here, else to the worker's outbox, with
+// the counters and trace record of any other emit. Everything else — and
+// the fast path's refusals — goes through Kernel.chanEmit, which decides by
+// the same rules.
 func (c *Ctx) chanEmit(id ChanID, t *Task) error {
 	w := c.w
 	if w == nil {
 		return c.k.ChanEmit(id, *t) // Init and Fini run outside the workers
 	}
 	e := &w.chans1[id&(subCacheSize-1)]
-	if s := e.route; s != nil && e.c.ID() == id && t.Flags&task.Snapshotted == 0 &&
-		int(t.Tenant) < w.k.cfg.Tenants && e.c.EmitHandoff(&w.em, t, s) {
-		w.l.Shard.Add(cEmitted, 1)
-		if trace.Enabled && w.traceEvent(trace.ChanEmit, c.mod, t) {
-			w.traceRaw(trace.ChanEmit, int(t.Tenant), t.Type, uint64(id), uint64(int64(OK)))
+	if s := e.route; s != nil && e.c.ID() == id && t.Flags&task.Snapshotted == 0 && int(t.Tenant) < w.k.cfg.Tenants {
+		if st, ok := e.c.EmitRoute(&w.em, t, s); ok {
+			if st != OK {
+				return w.routedFull(e.c, t, st)
+			}
+			w.l.Shard.Add(cEmitted, 1)
+			if trace.Enabled && w.traceEvent(trace.ChanEmit, c.mod, t) {
+				w.traceRaw(trace.ChanEmit, int(t.Tenant), t.Type, uint64(id), uint64(int64(OK)))
+			}
+			return nil
 		}
-		return nil
 	}
 	err := w.k.chanEmit(w.l.Shard, &w.em, w, id, t)
 	if !e.final && e.c != nil && e.c.ID() == id {
 		w.findRoute(e) // the channel may have its subscriber now
 	}
 	return err
+}
+
+// routedFull ends a fast-path emit that found no room (CHAN_FULL) as
+// Kernel.chanEmit does: traced, and a RETRY of the handler then waits for
+// room (held.go).
+func (w *worker) routedFull(c *channel.Channel, t *Task, st Status) error {
+	if trace.Enabled && w.traceEvent(trace.ChanFull, w.ctx.mod, t) {
+		w.traceRaw(trace.ChanFull, int(t.Tenant), t.Type, uint64(c.ID()), uint64(int64(st)))
+	}
+	w.ctx.full = c
+	return ErrChanFull
 }

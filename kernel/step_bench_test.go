@@ -29,10 +29,26 @@ func BenchmarkStepP2P(b *testing.B) {
 	stepRun(b, stepKernel(b, sink), &got)
 }
 
+// BenchmarkStepSplitPipeline3 is BenchmarkStepPipeline3 as Boot lays it
+// over two workers (layout.go): stage 1 on one, stages 2 and 3 on the
+// other, so every item crosses workers once (outbox, subscription ring,
+// drain). Both workers are stepped on the benchmark's goroutine, so ns/op
+// is the CPU cost of the path without cross-core traffic or parking.
+func BenchmarkStepSplitPipeline3(b *testing.B) {
+	got := 0
+	sink := Module{Name: "s3", Handlers: []Handler{{Type: 3, Fn: func(c *Ctx) Status { got++; return OK }}},
+		Channels: []ChanDecl{{Name: "b.s3", Dir: Consume, Type: 3, Guarantee: Lossless}}}
+	k := stepKernelN(b, 2, stageModule("s1", "b.in", "b.s2", 1, nil), stageModule("s2", "b.s2", "b.s3", 2, nil), sink)
+	home := func(name string) int { return k.chans.Get(k.mustChan(b, name)).Subs()[0].Home }
+	if home("b.in") == home("b.s2") || home("b.s2") != home("b.s3") {
+		b.Fatal("the layout is not stage 1 | stages 2, 3")
+	}
+	stepRun(b, k, &got)
+}
+
 // stepRun feeds b.N items to channel b.in in batches of 64 and steps the
 // worker until *got counts them all.
 func stepRun(b *testing.B, k *Kernel, got *int) {
-	w := k.workers[0]
 	in, _ := k.Chan("b.in")
 	var batch [64]Task
 	b.ReportAllocs()
@@ -46,8 +62,10 @@ func stepRun(b *testing.B, k *Kernel, got *int) {
 			b.Fatal(n, err)
 		}
 		for *got < i+m {
-			if n := w.gather(); n > 0 {
-				w.dispatch(w.batch[:n])
+			for _, w := range k.workers {
+				if n := w.gather(); n > 0 {
+					w.dispatch(w.batch[:n])
+				}
 			}
 		}
 	}
@@ -60,16 +78,29 @@ func stepRun(b *testing.B, k *Kernel, got *int) {
 
 // stepKernel boots a one-worker kernel and stops its worker goroutine, so
 // that the caller can step the worker on its own goroutine.
-func stepKernel(b *testing.B, mods ...Module) *Kernel {
+func stepKernel(b *testing.B, mods ...Module) *Kernel { return stepKernelN(b, 1, mods...) }
+
+// stepKernelN is stepKernel with n workers, all stopped.
+func stepKernelN(b *testing.B, n int, mods ...Module) *Kernel {
 	b.Helper()
-	k, err := Boot(BootConfig{Workers: 1, ArenaSize: 4 << 20, MaxTypes: 8, MaxChannels: 8}, mods...)
+	k, err := Boot(BootConfig{Workers: n, ArenaSize: 4 << 20, MaxTypes: 8, MaxChannels: 8}, mods...)
 	if err != nil {
 		b.Fatal(err)
 	}
 	k.stopFlag.Store(true)
-	k.core.Idle.Wake(0)
+	for i := range n {
+		k.core.Idle.Wake(i)
+	}
 	k.wg.Wait()
 	return k
+}
+
+func (k *Kernel) mustChan(b *testing.B, name string) ChanID {
+	id, err := k.Chan(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return id
 }
 
 func stepHalt(k *Kernel) {

@@ -1,15 +1,16 @@
 package channel
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/gmkernel/gmk/kernel/task"
 )
 
-// TestHandoffRoute: only the subscriber of a lossless, typed P2P channel
-// without a replay buffer is a route, and only for its home worker; a channel
-// that could have one but has no subscriber yet is not final.
-func TestHandoffRoute(t *testing.T) {
+// TestRoute: only the subscriber of a lossless, typed P2P channel without a
+// replay buffer is a route, wherever it is homed; a channel that could have
+// one but has no subscriber yet is not final.
+func TestRoute(t *testing.T) {
 	f := newFixture()
 	cases := []struct {
 		spec  Spec
@@ -17,7 +18,7 @@ func TestHandoffRoute(t *testing.T) {
 		route bool
 	}{
 		{Spec{Name: "r.ok", Type: msgType, Guarantee: Lossless}, 1, true},
-		{Spec{Name: "r.other", Type: msgType, Guarantee: Lossless}, 0, false},
+		{Spec{Name: "r.other", Type: msgType, Guarantee: Lossless}, 0, true},
 		{Spec{Name: "r.lossy", Type: msgType, Guarantee: Lossy}, 1, false},
 		{Spec{Name: "r.fan", Type: msgType, Mode: FanOut, Guarantee: Lossless}, 1, false},
 		{Spec{Name: "r.replay", Type: msgType, Guarantee: Lossless, Replay: 8}, 1, false},
@@ -25,23 +26,24 @@ func TestHandoffRoute(t *testing.T) {
 	}
 	for _, tc := range cases {
 		c := f.open(t, tc.spec)
-		s, final := c.HandoffRoute(1)
+		s, final := c.Route()
 		if s != nil || final == (tc.spec.Mode == P2P && tc.spec.Guarantee == Lossless && tc.spec.Replay == 0 && tc.spec.Type != AnyType) {
 			t.Errorf("%s without subscriber: route %v, final %v", tc.spec.Name, s, final)
 		}
 		want := sub(t, c, tc.home)
-		s, final = c.HandoffRoute(1)
+		s, final = c.Route()
 		if (s == want) != tc.route || (s != nil && s != want) || !final {
 			t.Errorf("%s: route %v (subscriber %v), final %v; want route %v", tc.spec.Name, s, want, final, tc.route)
 		}
 	}
 }
 
-// [C4] EmitHandoff hands a delivery to the worker's handoff slot only when
-// nothing of the subscription waits ahead of it, numbered in FIFO order with
-// the deliveries of Emit; every refusal leaves the channel, the queue and the
-// slot as they were, so that Emit can take the task instead.
-func TestC4_EmitHandoffOnlyWhenNothingWaits(t *testing.T) {
+// [C4] On the subscription's home worker, EmitRoute hands a delivery to the
+// handoff slot only when nothing of the subscription waits ahead of it,
+// numbered in FIFO order with the deliveries of Emit; every refusal leaves
+// the channel, the queue and the slot as they were, so that Emit can take
+// the task instead.
+func TestC4_EmitRouteHandsOffOnlyWhenNothingWaits(t *testing.T) {
 	f := newFixture()
 	l := f.asWorker(1, 8)
 	c := f.open(t, Spec{Name: "h.fast", Type: msgType, Guarantee: Lossless, Slots: 8})
@@ -55,8 +57,8 @@ func TestC4_EmitHandoffOnlyWhenNothingWaits(t *testing.T) {
 		}
 		now := func() state { return state{l.HandoffPending(), s.Len(), l.LQ.Len(), int(s.next), int(s.credit)} }
 		before := now()
-		if c.EmitHandoff(f.em, &m, s) {
-			t.Fatalf("%s: EmitHandoff took the task", why)
+		if _, ok := c.EmitRoute(f.em, &m, s); ok {
+			t.Fatalf("%s: EmitRoute took the task", why)
 		}
 		if after := now(); after != before {
 			t.Fatalf("%s: a refusal changed the state: %+v → %+v", why, before, after)
@@ -74,8 +76,8 @@ func TestC4_EmitHandoffOnlyWhenNothingWaits(t *testing.T) {
 	s.credit = 8
 
 	m := msg(1, 10)
-	if !c.EmitHandoff(f.em, &m, s) {
-		t.Fatal("EmitHandoff refused with nothing waiting")
+	if st, ok := c.EmitRoute(f.em, &m, s); !ok || st != task.OK {
+		t.Fatalf("EmitRoute with nothing waiting = %v, %v", st, ok)
 	}
 	refused("slot full", msg(1, 11))
 	d := l.TakeHandoff()
@@ -102,10 +104,40 @@ func TestC4_EmitHandoffOnlyWhenNothingWaits(t *testing.T) {
 	}
 	s.Begin(2)
 	m = msg(1, 12)
-	if !c.EmitHandoff(f.em, &m, s) || l.TakeHandoff().Seq != 3 {
+	if _, ok := c.EmitRoute(f.em, &m, s); !ok || l.TakeHandoff().Seq != 3 {
 		t.Error("the next handoff is not numbered 3")
 	}
 	s.Begin(3)
 	c.Close()
 	refused("closed", msg(1, 13))
+}
+
+// [C4] From another worker, EmitRoute puts the delivery in the emitter's
+// outbox (emitOut), and reports CHAN_FULL as Emit does when the subscriber's
+// queue and the outbox hold the channel's capacity.
+func TestC4_EmitRouteFromAnotherWorkerUsesOutbox(t *testing.T) {
+	f := newFixture()
+	f.asWorker(0, 8)
+	var o Outbox
+	f.em.Out = &o
+	c := f.open(t, Spec{Name: "h.out", Type: msgType, Guarantee: Lossless, Slots: 4})
+	s := sub(t, c, 1)
+	for i := range uint64(4) {
+		m := msg(1, i)
+		if st, ok := c.EmitRoute(f.em, &m, s); !ok || st != task.OK {
+			t.Fatalf("EmitRoute(%d) = %v, %v", i, st, ok)
+		}
+	}
+	m := msg(1, 4)
+	if st, ok := c.EmitRoute(f.em, &m, s); !ok || st != task.ChanFull {
+		t.Fatalf("EmitRoute on a full channel = %v, %v; want CHAN_FULL", st, ok)
+	}
+	o.Flush(f.em)
+	got := drainAll(s)
+	if !slices.Equal(ids(got), span[uint64](0, 3)) || !slices.Equal(seqs(got), span[uint32](1, 4)) {
+		t.Errorf("ids %v seqs %v, want 0..3 / 1..4", ids(got), seqs(got))
+	}
+	if f.stat(c, StatEmits) != 4 || f.stat(c, StatFull) != 1 {
+		t.Errorf("emits %d, full %d; want 4 and 1", f.stat(c, StatEmits), f.stat(c, StatFull))
+	}
 }
