@@ -117,9 +117,7 @@ func TestC4_EmitRouteHandsOffOnlyWhenNothingWaits(t *testing.T) {
 // queue and the outbox hold the channel's capacity.
 func TestC4_EmitRouteFromAnotherWorkerUsesOutbox(t *testing.T) {
 	f := newFixture()
-	f.asWorker(0, 8)
-	var o Outbox
-	f.em.Out = &o
+	o := f.withOutbox(0, 8)
 	c := f.open(t, Spec{Name: "h.out", Type: msgType, Guarantee: Lossless, Slots: 4})
 	s := sub(t, c, 1)
 	for i := range uint64(4) {

@@ -135,6 +135,14 @@ func (f *fixture) asWorker(w, lqCap int) *sched.Local {
 	return ls[w]
 }
 
+// withOutbox makes f's emitter worker w (asWorker) with an outbox for its
+// deliveries to other workers, and returns the outbox.
+func (f *fixture) withOutbox(w, lqCap int) *Outbox {
+	f.asWorker(w, lqCap)
+	f.em.Out = new(Outbox)
+	return f.em.Out
+}
+
 // stat reads counter k of channel c.
 func (f *fixture) stat(c *Channel, k int) uint64 { return f.stats.Value(int(c.ID())*NumStats + k) }
 

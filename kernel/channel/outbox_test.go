@@ -17,9 +17,7 @@ import (
 // in order, for the next flush.
 func TestC4_OutboxBatchesCrossWorkerDeliveries(t *testing.T) {
 	f := newFixture()
-	f.asWorker(0, 4)
-	var o Outbox
-	f.em.Out = &o
+	o := f.withOutbox(0, 4)
 	outside := &Emitter{Worker: -1, Stats: f.stats, Env: f.env}
 	c := f.open(t, Spec{Name: "p2p.out", Type: msgType, Guarantee: Lossless, Slots: 8})
 	s := sub(t, c, 1)
@@ -94,9 +92,7 @@ func TestC4_OutboxBatchesCrossWorkerDeliveries(t *testing.T) {
 // emitter's deliveries in emit order.
 func TestC4_OutboxSwitchesSubscription(t *testing.T) {
 	f := newFixture()
-	f.asWorker(0, 4)
-	var o Outbox
-	f.em.Out = &o
+	o := f.withOutbox(0, 4)
 	a := f.open(t, Spec{Name: "p2p.a", Type: msgType, Guarantee: Lossless, Slots: 8})
 	b := f.open(t, Spec{Name: "p2p.b", Type: msgType, Guarantee: Lossless, Slots: 8})
 	sa, sb := sub(t, a, 1), sub(t, b, 1)
