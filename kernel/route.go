@@ -8,9 +8,9 @@ import (
 
 // chanCache is a worker's direct-mapped cache from channel id to channel for
 // its emits, sparing the registry's lookup chain, with the channel's route
-// (channel.Route). Like subCache it never goes
-// stale: a channel id, once opened, names the same channel for ever, and a
-// route, once final, stays what it is. Owner only.
+// (channel.Route). Like subCache it never goes stale: a channel id, once
+// opened, names the same channel for ever, and a route, once final, stays
+// what it is. Owner only.
 type chanCache [subCacheSize]chanEntry
 
 type chanEntry struct {

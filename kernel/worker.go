@@ -341,22 +341,20 @@ func (w *worker) drainEVQ(fn func(*Task)) {
 
 // parkYields is how many times a worker that found no work in Spin polls
 // yields its processor (runtime.Gosched) before it parks, when its last work
-// came from its subscriptions (chanFed): channel pipelines, whose stages
-// wake each other. A yielding worker
-// stays in the Go scheduler's global run queue, where the next processor
-// that schedules takes it; a parked one, once woken, waits in its waker's
-// run-next slot until the waker blocks — and a pipeline stage's waker is
-// the stage feeding it, which does not block while it has work — or until
-// an idle processor steals it, which the scheduler does only after a
-// back-off of at least 3 µs (tens of µs in a VM with a coarse timer).
-// When there are more busy goroutines than processors (two workers and an
-// outside producer on two cores), the parked stage spent a fifth of its
-// time runnable but not running; yielding first keeps it on a processor
-// while its feeder catches up. An idle kernel still parks after a few µs.
-// A worker fed from the shared queues parks at once: its feeders are
-// goroutines outside the kernel, which block soon after they wake it, and
-// yielding only took processor time from them (mpmc2x2: 37 → 62-73 ns per
-// task).
+// came from its subscriptions (chanFed): the stages of a channel pipeline,
+// which wake each other. A yielding worker stays in the Go scheduler's
+// global run queue, where the next processor that schedules takes it. A
+// parked one, once woken, waits in its waker's run-next slot until the
+// waker blocks — and a stage's waker is the stage feeding it, which does not
+// block while it has work — or until an idle processor steals it, which the
+// scheduler does only after a usleep(3) back-off (that a VM's timer slack
+// can stretch). With more busy goroutines than processors (two workers and
+// an outside producer on two cores), the execution trace showed each worker
+// runnable but not running for 18–24 % of a pipeline3 run; with the yields,
+// 6–10 %. An idle kernel still parks after a few µs. A worker fed from the
+// shared queues parks at once: its feeders are goroutines outside the
+// kernel, which block soon after they wake it, and yielding only took
+// processor time from them (mpmc2x2: 37 → 62–73 ns per task).
 const parkYields = 16
 
 // park waits for work ([S6]): publish parked, re-check, then a bounded wait
