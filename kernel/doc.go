@@ -11,7 +11,12 @@
 // it moves deliveries of the channel subscriptions it is home to into its local
 // queue, pops a batch from that queue, tops the batch up from the shared ready
 // queue, fires due retry events, runs the handlers, and parks (bounded, 1 ms)
-// when nothing is found. Submit wakes a parked worker. A lossless P2P delivery
+// when nothing is found — after yielding its processor a few times when its
+// work came from its subscriptions, so that a pipeline stage stays runnable
+// while the stage feeding it catches up. Submit wakes a parked worker. A
+// handler's emit on a lossless P2P channel takes a route found once per
+// channel: the handoff slot described next, or the worker's outbox, which
+// hands deliveries to another worker in batches. A lossless P2P delivery
 // that a handler makes for a subscription homed on its own worker, with
 // nothing else of that subscription pending, runs right after the handler
 // (the handoff slot): a co-located pipeline takes each item through its
