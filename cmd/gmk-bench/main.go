@@ -21,6 +21,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/gmkernel/gmk/internal/bench"
 )
@@ -52,11 +53,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, machineLine())
 	fmt.Fprintf(stdout, "# count=%d benchtime=%s\n", *count, *benchtime)
+	roundTrip(stdout, "before the cases")
 	list := splitList(*cases)
 	if err := bench.Run(stdout, list, opts); err != nil {
 		fmt.Fprintln(stderr, "gmk-bench:", err)
 		return 1
 	}
+	roundTrip(stdout, "after them")
 	if len(list) == 0 || *det {
 		if _, err := bench.DetOverhead(stdout, *count); err != nil {
 			fmt.Fprintln(stderr, "gmk-bench:", err)
@@ -96,6 +99,14 @@ func splitList(s string) []string {
 func machineLine() string {
 	return fmt.Sprintf("# machine: cpu=%q NumCPU=%d GOMAXPROCS=%d %s/%s %s",
 		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH, runtime.Version())
+}
+
+// roundTrip prints the cross-core round trip (bench.CoreRoundTrip), which
+// on a shared VM moves GMK's cross-worker hops more than Go channels.
+func roundTrip(w io.Writer, when string) {
+	if d := bench.CoreRoundTrip(100 * time.Millisecond); d > 0 {
+		fmt.Fprintf(w, "# cross-core round trip %s: %d ns\n", when, d.Nanoseconds())
+	}
 }
 
 // cpuModel is the first "model name" of /proc/cpuinfo, or "unknown" where that

@@ -25,7 +25,7 @@ func TestRun_OneCase(t *testing.T) {
 	if code := run([]string{"-cases", "p2p", "-count", "1", "-benchtime", "200x", "-q"}, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"# machine: cpu=", "GOMAXPROCS=", "p2p  ", "chan", "protoactor"} {
+	for _, want := range []string{"# machine: cpu=", "GOMAXPROCS=", "# cross-core round trip before the cases: ", "# cross-core round trip after them: ", "p2p  ", "chan", "protoactor"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
