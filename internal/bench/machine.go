@@ -13,7 +13,7 @@ import (
 // hops: two goroutines hand an atomic counter back and forth, spinning, for
 // about budget/5, five times, and the median per round trip is returned. On
 // a shared VM it changes over minutes (on the development VM 110–190 ns for
-// a while, then 430–500 ns), so gmk-bench prints it before and after its
+// a while, then 430–590 ns), so gmk-bench prints it before and after its
 // cases: a run then says which conditions it met. It returns 0 when
 // GOMAXPROCS is below 2, where the two could not run at once.
 func CoreRoundTrip(budget time.Duration) time.Duration {
