@@ -121,6 +121,9 @@ func (w *worker) run() {
 			continue
 		}
 		if w.chanFed && idle < w.k.cfg.Spin+parkYields {
+			if idle == w.k.cfg.Spin {
+				w.flush() // an idle worker's counters are exact, as when it parks (flushEvery)
+			}
 			runtime.Gosched() // see parkYields
 			continue
 		}
@@ -428,8 +431,8 @@ func (w *worker) outReady() bool {
 
 // flushEvery is how many busy loop rounds a worker's counters may lag: a
 // flush costs one atomic store per counter touched, too much per round when
-// batches are small. Parking and stopping flush too, so an idle or halted
-// kernel's counters are exact.
+// batches are small. Going idle (parking, or the yields before it) and
+// stopping flush too, so an idle or halted kernel's counters are exact.
 const flushEvery = 16
 
 // clockNow returns the kernel clock, read at most once per gather: the
