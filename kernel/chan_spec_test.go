@@ -52,7 +52,7 @@ func spBoot(t *testing.T, cfg BootConfig, mods ...Module) *Kernel {
 	return k
 }
 
-func spChan(t *testing.T, k *Kernel, name string) ChanID {
+func spChan(t testing.TB, k *Kernel, name string) ChanID {
 	t.Helper()
 	id, err := k.Chan(name)
 	if err != nil {

@@ -9,10 +9,9 @@ import "testing"
 // (pinned to one worker, colocated) on lossless P2P channels: split emits
 // and then panics on every 5th item (so the panicking handler has handed a
 // delivery off), sink panics on every 7th (a panic inside a handed-off
-// delivery). Relay still sees its channel
-// complete and in order ([C4]), sink sees no item twice and every item that
-// did not end in sys.error, the panics are counted, and the accounting
-// identity holds at Halt ([C9]).
+// delivery). Relay still sees its channel complete and in order ([C4]),
+// sink sees no item twice and every item that did not end in sys.error, the
+// panics are counted, and the accounting identity holds at Halt ([C9]).
 func TestF3_PanicInGuardedBatch(t *testing.T) {
 	const n = 64 * 50
 	var mid, out ChanID

@@ -42,7 +42,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func chanInfo(t *testing.T, k *Kernel, name string) ChanInfo {
+func chanInfo(t testing.TB, k *Kernel, name string) ChanInfo {
 	t.Helper()
 	for _, c := range k.Channels() {
 		if c.Spec.Name == name {

@@ -127,7 +127,7 @@ func TestC4_SplitPipelineKeepsOrder(t *testing.T) {
 }
 
 // homesOfChans returns the home worker of each named channel's one consumer.
-func homesOfChans(t *testing.T, k *Kernel, names ...string) []int {
+func homesOfChans(t testing.TB, k *Kernel, names ...string) []int {
 	t.Helper()
 	hs := make([]int, len(names))
 	for i, name := range names {

@@ -37,7 +37,7 @@ func (w *worker) chanOf(id ChanID) *channel.Channel {
 // through the lane (det.go).
 func (w *worker) findRoute(e *chanEntry) {
 	s, final := e.c.Route()
-	if s != nil && (w.k.detChan(e.c) || int(e.c.Spec().Type) >= w.k.cfg.MaxTypes) {
+	if s != nil && w.k.detChan(e.c) {
 		s = nil
 	}
 	e.route, e.final = s, final

@@ -39,9 +39,8 @@ func BenchmarkStepSplitPipeline3(b *testing.B) {
 	sink := Module{Name: "s3", Handlers: []Handler{{Type: 3, Fn: func(c *Ctx) Status { got++; return OK }}},
 		Channels: []ChanDecl{{Name: "b.s3", Dir: Consume, Type: 3, Guarantee: Lossless}}}
 	k := stepKernelN(b, 2, stageModule("s1", "b.in", "b.s2", 1, nil), stageModule("s2", "b.s2", "b.s3", 2, nil), sink)
-	home := func(name string) int { return k.chans.Get(k.mustChan(b, name)).Subs()[0].Home }
-	if home("b.in") == home("b.s2") || home("b.s2") != home("b.s3") {
-		b.Fatal("the layout is not stage 1 | stages 2, 3")
+	if hs := homesOfChans(b, k, "b.in", "b.s2", "b.s3"); hs[0] == hs[1] || hs[1] != hs[2] {
+		b.Fatalf("homes %v: the layout is not stage 1 | stages 2, 3", hs)
 	}
 	stepRun(b, k, &got)
 }
@@ -93,14 +92,6 @@ func stepKernelN(b *testing.B, n int, mods ...Module) *Kernel {
 	}
 	k.wg.Wait()
 	return k
-}
-
-func (k *Kernel) mustChan(b *testing.B, name string) ChanID {
-	id, err := k.Chan(name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return id
 }
 
 func stepHalt(k *Kernel) {

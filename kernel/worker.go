@@ -160,7 +160,9 @@ func (w *worker) gather() int {
 	pull := w.nheld < len(w.batch) // holding back-pressured tasks: take no new work
 	if pull && w.iter&15 == 0 {
 		n = w.k.core.PopShared(w.l, w.batch) // fairness: local work cannot starve the shared queues
-		w.chanFed = w.chanFed && n == 0
+		if n > 0 {
+			w.chanFed = false
+		}
 	}
 	n += w.l.LQ.PopBatch(w.batch[n:])
 	if w.evq.Len() > 0 && (n < len(w.batch) || w.iter&15 == 0) {
@@ -172,7 +174,9 @@ func (w *worker) gather() int {
 		// that a pop takes a good part of a batch: the shared rings are
 		// contended, and one claim per batch is what they are built for.
 		m := w.k.core.PopShared(w.l, w.batch[n:])
-		w.chanFed = w.chanFed && m == 0
+		if m > 0 {
+			w.chanFed = false
+		}
 		n += m
 	}
 	return n
