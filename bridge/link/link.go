@@ -318,6 +318,9 @@ func (e *Endpoint) Stop() {
 			l.resume()
 			l.sweep(false)
 		}
+		for _, l := range e.ins {
+			l.finish() // what a Detach salvaged and no pump delivered
+		}
 	})
 }
 

@@ -17,8 +17,12 @@ var ErrStopped = errors.New("link: endpoint not running")
 // peer's next boot: it takes the bridge down if it is not (Disconnect),
 // waits until each pump has delivered what the old ring held and ended, and
 // until each sender has taken the old epoch's last acknowledgements and
-// stopped touching its transport. Until Reconnect, the channels stay
-// closed and the senders keep what they hold. ctx bounds the waiting; on
+// stopped touching its transport. A peer that published after the pump
+// had drained the closed ring (it ran on until its reset) left tasks no
+// one will send again on a channel without acknowledgements: Detach takes
+// them out of the old ring and the next pump delivers them first, after
+// Reconnect. Until Reconnect, the channels stay closed and the senders
+// keep what they hold. ctx bounds the waiting; on
 // its end Detach may be called again. Reconnect detaches first if needed:
 // call Detach yourself when the new transports reuse the old ones' memory.
 // ErrStopped when not running.
@@ -30,6 +34,7 @@ func (e *Endpoint) Detach(ctx context.Context) error {
 	for _, l := range e.ins {
 		select {
 		case <-l.exited:
+			l.salvage()
 			l.park()
 		case <-ctx.Done():
 			return fmt.Errorf("link: %s: detach: pump of %s still draining: %w", e.id, l.ch.Spec.Name, ctx.Err())
@@ -92,14 +97,12 @@ func (e *Endpoint) Reconnect(ctx context.Context, wires []Wire) error {
 	for i, l := range e.ins {
 		l.adopt(ins[i])
 		l.exited = make(chan struct{})
+		_ = e.k.ChanResume(l.id) // before its pump, whose first tasks may be salvaged ones
 		e.wg.Add(1)
 		go l.run()
 	}
 	e.reset.Store(false)
 	for _, l := range e.outs {
-		_ = e.k.ChanResume(l.id)
-	}
-	for _, l := range e.ins {
 		_ = e.k.ChanResume(l.id)
 	}
 	return nil
@@ -145,6 +148,24 @@ func (e *Endpoint) conns(wires []Wire) ([]*outConn, []*inConn, error) {
 	}
 	setProbes(outs, inTs)
 	return outs, ins, nil
+}
+
+// salvage takes what the peer published into the old ring after the pump
+// had drained it and ended, when the channel has no acknowledgements (a
+// channel with them is sent again by its peer's window, so its leftovers
+// are discarded by park): the peer is reset, so the ring holds its last
+// tasks. They wait in pend for the next pump, which delivers them first.
+func (l *inLane) salvage() {
+	if l.parked || l.track != nil {
+		return
+	}
+	c := l.conn.Load()
+	l.pend, l.off = l.pend[:0], 0 // the ended pump left nothing in pend (finish)
+	for {
+		if n, _ := c.b.Poll(l.take); n == 0 {
+			return
+		}
+	}
 }
 
 // park counts what the old ring still holds (nothing, after a drain) and
