@@ -13,11 +13,12 @@
 /* Release the host.rx slots taken so far (lead thread). A system-scope
  * release waits until every earlier write of the block is visible to the host
  * — measured at 10-30 µs per release on an H100 — so it is paid once per
- * eighth of the ring (or of the staging area), and with force: when the
- * worker has caught up with the producer, after the round that ran the tasks
- * (so a reply's way back does not wait behind it), and when a poll finds
- * nothing: a producer never waits for slots the device has finished with for
- * longer than one round. */
+ * eighth of the ring (or of the staging area), and with force only when
+ * worker 0 has taken nothing for GMK_RX_LAZY_NS (gmk_rx_idle) and at exit.
+ * Forcing it after every caught-up round put it between a reply and the
+ * next request: in a ping-pong the request waited behind the fence. A
+ * producer needs room only with an eighth of the ring unreleased, and then
+ * the ordinary release comes. */
 __device__ void gmk_rx_release(gmk_gpu_state_t *st, gmk_round &r, bool force) {
     const uint64_t pending = r.rx_head - r.rx_rel;
     if (pending == 0)
@@ -36,6 +37,33 @@ __device__ void gmk_rx_release(gmk_gpu_state_t *st, gmk_round &r, bool force) {
         gmk_sys_bump(&rh->prod_bell);
     r.rx_rel = r.rx_head;
     r.rx_rel_stage = r.rx_stage_head;
+}
+
+/* Publish the count of host.rx tasks done with (lead): a system-scope
+ * release, so the host reads the count only after the round's host.tx
+ * publication that came before it. Paid as rarely as the release above. */
+__device__ __forceinline__ void gmk_ack_out(gmk_gpu_state_t *st, gmk_round &r) {
+    if (st->ack != 0 && r.acked != r.acked_out) {
+        gmk_sys_st_rel64(st->ack, r.acked);
+        r.acked_out = r.acked;
+    }
+}
+
+/* How long worker 0 goes without taking a host.rx task before it releases
+ * the slots and publishes the acknowledgements it holds back (ns): longer
+ * than a bridge round trip, so a ping-pong never pays the fences, short
+ * enough that a quiet bridge's counters are exact within a blink. */
+#define GMK_RX_LAZY_NS 50000ull
+
+/* A poll found nothing (lead): after GMK_RX_LAZY_NS of that, the held-back
+ * release and acknowledgement go out. */
+__device__ __forceinline__ void gmk_rx_idle(gmk_gpu_state_t *st, gmk_round &r) {
+    if (r.rx_head == r.rx_rel && r.acked == r.acked_out)
+        return;
+    if (gmk_now() - r.rx_last < GMK_RX_LAZY_NS)
+        return;
+    gmk_rx_release(st, r, true);
+    gmk_ack_out(st, r);
 }
 
 /* Worker 0: take up to rx_batch tasks from host.rx. Returns the count. */
@@ -61,7 +89,7 @@ __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t
         ws->ns_rx_poll += t1 - t0;
     if (n == 0) {
         if (threadIdx.x == 0)
-            gmk_rx_release(st, r, true);
+            gmk_rx_idle(st, r);
         return 0;
     }
     for (uint32_t i = threadIdx.x; i < n; i += blockDim.x) {
@@ -206,21 +234,18 @@ __device__ uint32_t gmk_gather_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t
 
 /* ---- host.tx ---------------------------------------------------------- */
 
-/* Whether host.tx's consumer sleeps, as loaded by the last publication: the
- * lead issues the load and acts on it in the next round (gmk_tx_bell), so the
- * PCIe round trip (1.5 µs measured) overlaps the round instead of stalling
- * worker 0 — a hardware load only waits where its value is used. */
+/* host.tx's bell as worker 0's lead last wrote it. The device is the
+ * bell's only writer but for a closer's bump (Disconnect), so it keeps the
+ * count itself and bumps it with a plain posted write after every
+ * publication: no PCIe read of the consumer's waiting flag, which would
+ * wait behind the publication's posted writes and hold the block's next
+ * barrier (measured: about 5 µs of worker 0's round in a ping-pong). A
+ * bump the consumer does not need costs four bytes on the link; one it
+ * misses (a closer's bump landing on the same count, or the bell seen
+ * before tail) costs it at most its bounded sleep (bridge/wait.go). */
 struct gmk_bell {
-    uint32_t waiting;
-    bool pending;
+    uint32_t count;
 };
-
-/* Wake host.tx's consumer if the last publication found it asleep (lead). */
-__device__ __forceinline__ void gmk_tx_bell(gmk_gpu_state_t *st, gmk_bell &b) {
-    if (b.pending && b.waiting)
-        gmk_sys_bump(&st->tx->cons_bell);
-    b.pending = false;
-}
 
 /* Stage r.out[r.host[0..m)] onto host.tx (worker 0 only) and publish them.
  * Returns how many fit; the rest stay for the caller. */
@@ -304,9 +329,7 @@ __device__ __forceinline__ uint32_t gmk_stage_tx(gmk_gpu_state_t *st, gmk_round 
         else
             gmk_sys_st_rel64(&tx->tail, r.tx_tail);
         uint64_t t1 = gmk_now();
-        gmk_tx_bell(st, bell); /* an earlier publication's answer */
-        bell.waiting = gmk_sys_ld_rlx32(&tx->cons_waiting);
-        bell.pending = true;
+        gmk_sys_st_rlx32(&tx->cons_bell, ++bell.count); /* after tail in program order */
         ws->ns_tx_stage += t0 - ts;
         ws->ns_tx_publish += t1 - t0;
         ws->ns_tx_bell += gmk_now() - t1;

@@ -35,8 +35,10 @@
  *     before the barrier that releases the lanes to read the slots; the lanes'
  *     slot and staging writes on host.tx are followed by the barrier and a
  *     system fence in the lead before its store of tail (the release of P1 in
- *     gmk_bridge.h). The host never waits for the device's futex bumps: a
- *     waiting host side is woken by a plain bell increment it polls for.
+ *     gmk_bridge.h). The host never waits for the device's futex bumps: the
+ *     device writes host.tx's bell after each publication, without reading
+ *     whether the host sleeps, and a sleeping host side wakes at the end of
+ *     its bounded sleep at the latest (gmk_bell).
  */
 #include "gmk_bridge_ring.h"
 #include "gmk_evq.h"
@@ -360,7 +362,8 @@ extern "C" __global__ void gmk_worker(gmk_gpu_state_t *stg) {
             r.rx_tail_cache = gmk_sys_ld_acq64(&st->rx->tail);
             r.rxg.load(st->rx);
             r.rx_llwin = 1; /* LL: the first poll reads slot[head] */
-            r.acked = st->ack != 0 ? gmk_sys_ld_acq64(st->ack) : 0;
+            r.acked = r.acked_out = st->ack != 0 ? gmk_sys_ld_acq64(st->ack) : 0;
+            r.rx_last = gmk_now();
         }
         if (w == 0 && st->tx != 0) {
             gmk_bridge_ring_t *tx = st->tx;
@@ -374,7 +377,7 @@ extern "C" __global__ void gmk_worker(gmk_gpu_state_t *stg) {
         }
     }
     uint64_t last_beat = gmk_now(), round = 0, idle = 0, beats = 0;
-    gmk_bell bell = {0, false}; /* worker 0's lead: host.tx's last wake check */
+    gmk_bell bell = {w == 0 && tid == 0 && st->tx != 0 ? st->tx->cons_bell : 0u}; /* worker 0's lead */
     for (;;) {
         round++;
         if (tid == 0) {
@@ -418,7 +421,6 @@ extern "C" __global__ void gmk_worker(gmk_gpu_state_t *stg) {
             idle++;
             if (tid == 0) {
                 ws->idle++;
-                gmk_tx_bell(st, bell); /* nothing else to wait for now */
                 if (dirty)
                     gmk_stats_out(ws, wsg);
                 dirty = false;
@@ -444,18 +446,20 @@ extern "C" __global__ void gmk_worker(gmk_gpu_state_t *stg) {
         __syncthreads();
         uint64_t t4 = tid == 0 ? gmk_now() : 0;
         gmk_flush(st, r, w, ws, bell);
-        if (tid == 0 && from_rx > 0 && st->ack != 0) {
+        if (tid == 0 && from_rx > 0) {
             /* Acknowledge the host.rx tasks this round ran: their handlers
              * returned and their emits are flushed — those for host.tx
-             * published by the release above, or queued on the egress ring
-             * (a reset between here and that drain loses them: the link's
-             * at-least-once holds for the tasks, not for what they emitted).
-             * Release: the host reads the count before it forgets a task. */
-            r.acked += from_rx;
-            gmk_sys_st_rel64(st->ack, r.acked);
+             * published above, or queued on the egress ring (a reset between
+             * here and that drain loses them: the link's at-least-once holds
+             * for the tasks, not for what they emitted). The count goes out
+             * with the slots' release, an eighth of the ring at a time or
+             * when the bridge goes quiet (gmk_rx_idle): until then the host
+             * keeps the tasks, and a reset sends them again, flagged. */
+            r.acked += st->ack != 0 ? from_rx : 0;
+            r.rx_last = gmk_now();
+            if (r.acked - r.acked_out >= (r.rxg.mask + 1) / 8)
+                gmk_ack_out(st, r);
         }
-        if (tid == 0 && from_rx > 0 && r.rx_head == r.rx_tail_cache)
-            gmk_rx_release(st, r, true); /* caught up: free the producer's slots */
         if (tid == 0) {
             ws->ns_dispatch += t4 - t3;
             ws->ns_flush += gmk_now() - t4;
@@ -466,8 +470,10 @@ extern "C" __global__ void gmk_worker(gmk_gpu_state_t *stg) {
         }
     }
     if (tid == 0) {
-        if (w == 0 && st->rx != 0)
+        if (w == 0 && st->rx != 0) {
             gmk_rx_release(st, r, true);
+            gmk_ack_out(st, r);
+        }
         ws->rounds = round;
         gmk_stats_out(ws, wsg);
         gmk_heartbeat_t *hb = &st->heartbeat[w];

@@ -52,6 +52,9 @@ __device__ __forceinline__ void gmk_sys_st_rel64(uint64_t *p, uint64_t v) {
 __device__ __forceinline__ void gmk_sys_st_rlx64(uint64_t *p, uint64_t v) {
     asm volatile("st.relaxed.sys.global.u64 [%0], %1;" ::"l"(p), "l"(v) : "memory");
 }
+__device__ __forceinline__ void gmk_sys_st_rlx32(uint32_t *p, uint32_t v) {
+    asm volatile("st.relaxed.sys.global.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
+}
 __device__ __forceinline__ void gmk_sys_bump(uint32_t *bell) {
     /* The host sleeps on its bell for at most a millisecond; a plain increment
      * wakes a poller early and needs no PCIe atomic. The wake line's seq_cst
@@ -150,7 +153,8 @@ struct gmk_round {
     /* Lead-owned bridge cursors (mirrors of gmk_bridge_cons_t / _prod_t). */
     uint64_t rx_head, rx_tail_cache, rx_seq, rx_stage_head, rx_releases;
     uint64_t rx_rel, rx_rel_stage; /* head and stage_head as last released */
-    uint64_t acked;                /* host.rx tasks done with (gmk_gpu_state_t.ack) */
+    uint64_t acked, acked_out;     /* host.rx tasks done with (gmk_gpu_state_t.ack); as last published */
+    uint64_t rx_last;              /* gmk_now() of the last round that took host.rx tasks */
     uint32_t rx_llwin, rx_llbad;   /* LL host.rx: slots the next poll reads; first broken slot */
     uint64_t tx_tail, tx_head_cache, tx_stage_tail, tx_stage_head_cache, tx_seq, tx_transfers;
 };
