@@ -62,7 +62,8 @@ __device__ __forceinline__ void gmk_ll_take(gmk_round &r, uint32_t j, uint32_t w
  * run of consecutive complete slots from head (L3: a torn or unwritten slot
  * ends it, and so does a broken one, counted in bridge_gap and never
  * consumed [B4]). The window is one slot after a poll that found nothing
- * (polling costs link bandwidth while idle) and rx_batch otherwise. */
+ * (polling costs link bandwidth while idle), and after a hit twice the hit,
+ * from 32 slots up to one pass (128 slots with 256 threads) or rx_batch. */
 #define GMK_LL_POLL_U 4u
 __device__ void gmk_ll_poll_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t *ws) {
     const uint32_t win = r.rx_llwin;
@@ -126,7 +127,12 @@ __device__ void gmk_ll_poll_rx(gmk_gpu_state_t *st, gmk_round &r, gmk_wstat_t *w
          * producer's wake check (gmk_rx_release): one more than taken when
          * the window was full, as more may be there. */
         r.rx_tail_cache = r.rx_head + n + (n == win ? 1 : 0);
-        r.rx_llwin = n > 0 ? (uint32_t)gmk_min64(st->rx_batch, cap) : 1;
+        /* After a hit, twice what it found (at least 32 slots, one load per
+         * lane group) up to one pass of the loop above: a window of two
+         * passes costs two dependent PCIe round trips, and a ping-pong's
+         * next poll (which finds nothing) paid them every time. */
+        const uint32_t pass = GMK_LL_POLL_U * (blockDim.x / 8);
+        r.rx_llwin = n > 0 ? (uint32_t)gmk_min64(gmk_min64(st->rx_batch, cap), min(pass, max(32u, 2 * n))) : 1;
         r.cut = n;
         r.need = 0;
     }
