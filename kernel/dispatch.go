@@ -16,6 +16,7 @@ const (
 func (w *worker) dispatch(batch []Task) {
 	if w.k.cfg.SortBatch {
 		w.dispatchSorted(batch) // sortbatch.go
+		w.flushPlain()
 		w.out.Flush(&w.em)
 		return
 	}
@@ -25,6 +26,7 @@ func (w *worker) dispatch(batch []Task) {
 		w.runGuarded(batch) // returns early only after a handler panicked
 	}
 	w.l.StartHandoffs(0)
+	w.flushPlain()
 	w.out.Flush(&w.em) // the batch's deliveries to other workers, with one push
 }
 
@@ -37,7 +39,68 @@ const handoffsPerTask = 4
 // runTask resolves the handler ([M3]: table by type, or the subscription of a
 // channel delivery), runs it with panic recovery (its own, or runGuarded's
 // for the whole batch) and applies its result.
+//
+// The commonest task of a pipeline — a delivery of a subscription homed
+// here, with no payload and no flag but the channel's, while no type is
+// poisoned, no module held and its module traces no task events — takes a
+// short path: what runFull, settle and complete do for such a task, with
+// their other cases' checks folded into the tests here, and its counters
+// accumulated (plainCount) instead of added one by one. Anything else, and
+// any result but a plain OK, goes the general way.
 func (w *worker) runTask(t *Task) {
+	k := w.k
+	if t.Flags != task.ChannelMsg || t.Payload != 0 || !w.guarded || k.held.Load() != 0 || k.npoisoned.Load() != 0 {
+		w.runFull(t)
+		return
+	}
+	sub := w.subOf(t.Channel)
+	h := w.plainHandler(sub)
+	if h == nil {
+		w.runFull(t)
+		return
+	}
+	sub.Begin(t.Seq)
+	p := &w.plain[t.Type&uint32(len(w.plain)-1)]
+	if p.typ != t.Type || p.tenant != t.Tenant {
+		w.retakePlain(p, t)
+	}
+	p.started++
+	w.ctx.begin(t, h.mod, sub)
+	w.ctx.traced = false
+	w.inFn = true // a panic from here to the store below is the handler's
+	st := h.fn(&w.ctx)
+	w.inFn = false
+	if st != OK || w.ctx.yielded {
+		w.flushPlain() // the counters are whole before a failure or yield is handled
+		w.settle(st)
+		return
+	}
+	p.done++
+	sub.Ack(t.Seq)
+	w.ctx.t = nil
+}
+
+// plainHandler returns the handler of a delivery of sub for runTask's
+// short path, or nil when sub is not one it takes: unknown, homed
+// elsewhere, without a handler, of a closed or system channel, or of a
+// module that traces task events.
+func (w *worker) plainHandler(sub *channel.Sub) *handlerEntry {
+	k := w.k
+	if sub == nil || sub.Home != w.id || sub.Handler < 0 {
+		return nil
+	}
+	if c := sub.Channel(); c.Closed() || c == k.sysError || c == k.sysDropped {
+		return nil
+	}
+	h := &k.handlers[sub.Handler]
+	if trace.Enabled && k.levels.Enabled(int(h.mod), trace.TaskStart) {
+		return nil
+	}
+	return h
+}
+
+// runFull is runTask for every task.
+func (w *worker) runFull(t *Task) {
 	k := w.k
 	var sub *channel.Sub
 	slot := int32(-1)
@@ -272,6 +335,7 @@ func (w *worker) toError(t *Task, code Status, sub *channel.Sub) {
 	}
 	// Published before the report goes out (the slow path can afford it):
 	// whoever handles the report then sees the failure in the counters.
+	w.flushPlain()
 	sh.Flush()
 	k.toSys(sh, &w.em, k.sysError, t, code)
 }

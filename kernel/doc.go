@@ -20,7 +20,10 @@
 // that a handler makes for a subscription homed on its own worker, with
 // nothing else of that subscription pending, runs right after the handler
 // (the handoff slot): a co-located pipeline takes each item through its
-// stages depth-first, without a trip through the local queue. Boot homes a
+// stages depth-first, without a trip through the local queue. Such a
+// delivery — no payload, no flag, its module traced below ALL, no type
+// poisoned and no module held — is dispatched by a short path whose
+// counters are added to the worker's shard once per batch. Boot homes a
 // pipeline's stages (modules chained by their channel declarations) in
 // segments of consecutive stages, one worker each, as many segments as the
 // workers and the pipeline's length allow while each keeps at least two

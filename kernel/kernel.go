@@ -60,6 +60,7 @@ type Kernel struct {
 	deferred   deferrals    // failures waiting for a supervisor's decision (deferred.go)
 	det        *detLane     // the deterministic lane, nil without deterministic types (det.go)
 	held       atomic.Int32 // modules held (hold.go)
+	npoisoned  atomic.Int32 // types poisoned now (setPoisoned)
 	snap       snapState    // keys and journal of snapshotted tasks (snapshot.go)
 	snapMu     sync.Mutex
 	world      world // stops workers and producers for a snapshot (replay.go)

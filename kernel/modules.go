@@ -368,7 +368,7 @@ func (k *Kernel) countFailure(typ uint32, tick uint64) {
 		return
 	}
 	if te.fails.record(tick, k.cfg.Poison.Failures, k.cfg.Poison.Window) {
-		te.poisoned.Store(true)
+		k.setPoisoned(te, true)
 		k.log.Warn("type poisoned", zap.Uint32("type", typ), zap.Int("failures", k.cfg.Poison.Failures),
 			zap.Uint64("window_ticks", k.cfg.Poison.Window))
 	}
@@ -378,7 +378,19 @@ func (k *Kernel) countFailure(typ uint32, tick uint64) {
 func (k *Kernel) poisonModule(mod int32) {
 	for _, h := range k.handlers {
 		if h.mod == mod && h.typ != AnyType {
-			k.types[h.typ].poisoned.Store(true)
+			k.setPoisoned(&k.types[h.typ], true)
+		}
+	}
+}
+
+// setPoisoned sets te's poison flag and keeps the count of poisoned types,
+// which lets a dispatch skip the per-type check while it is 0 (runTask).
+func (k *Kernel) setPoisoned(te *typeEntry, on bool) {
+	if te.poisoned.CompareAndSwap(!on, on) {
+		if on {
+			k.npoisoned.Add(1)
+		} else {
+			k.npoisoned.Add(-1)
 		}
 	}
 }
@@ -395,7 +407,7 @@ func (k *Kernel) ResetType(typ uint32) error {
 	}
 	te := &k.types[typ]
 	te.fails.reset()
-	te.poisoned.Store(false)
+	k.setPoisoned(te, false)
 	return nil
 }
 

@@ -44,8 +44,9 @@ type worker struct {
 	rng      uint64
 	pval     any // recovered panic value of the last dispatch
 
-	subs1  subCache  // delivery → subscription (guard.go)
-	chans1 chanCache // channel id → channel, for emits (guard.go)
+	subs1  subCache    // delivery → subscription (guard.go)
+	chans1 chanCache   // channel id → channel, for emits (guard.go)
+	plain  plainCounts // counters of runTask's short path, not yet in the shard (plain.go)
 	// The guarded dispatch (guard.go): the batch index runGuarded runs next,
 	// whether its recovery is armed, and whether a handler is running.
 	next    int
@@ -457,6 +458,7 @@ func (w *worker) flush() {
 		w.lqMax = n
 		w.lqHigh.Store(int64(n))
 	}
+	w.flushPlain()
 	w.l.Shard.Flush()
 	w.em.Shard.Flush()
 }

@@ -1,0 +1,47 @@
+package kernel
+
+// plainCount accumulates the counters of runTask's short path for one task
+// type and tenant: the dequeued count of the tasks it started and the
+// completed counts (by tenant and by type) of those that returned OK. The
+// shard gets them when the entry is taken for another type or tenant,
+// before a failure or a yield is handled (flushPlain), and at the end of
+// each dispatch — before anything can read the shard's totals — so three
+// counter adds per task become two increments. Owner only.
+type plainCount struct {
+	typ     uint32
+	tenant  uint16
+	started uint32
+	done    uint32
+}
+
+// plainCounts is a worker's direct-mapped set of plainCount, by type.
+type plainCounts [8]plainCount
+
+// retakePlain gives p, the entry of t's type, to t's type and tenant,
+// flushing what another left in it (runTask, on a miss).
+func (w *worker) retakePlain(p *plainCount, t *Task) {
+	w.flushPlainEntry(p)
+	p.typ, p.tenant = t.Type, t.Tenant
+}
+
+// flushPlain adds every accumulated count to the shard.
+func (w *worker) flushPlain() {
+	for i := range w.plain {
+		if w.plain[i].started != 0 {
+			w.flushPlainEntry(&w.plain[i])
+		}
+	}
+}
+
+func (w *worker) flushPlainEntry(p *plainCount) {
+	if p.started == 0 {
+		return
+	}
+	k, sh := w.k, w.l.Shard
+	sh.Add(k.layout.deq+int(p.tenant), uint64(p.started))
+	if p.done > 0 {
+		sh.Add(k.layout.tenOK+int(p.tenant), uint64(p.done)) // Stats.Completed sums these
+		sh.Add(k.layout.typeOK+int(p.typ)*3, uint64(p.done))
+	}
+	p.started, p.done = 0, 0
+}

@@ -1,0 +1,143 @@
+package kernel
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gmkernel/gmk/kernel/task"
+	"github.com/gmkernel/gmk/kernel/trace"
+)
+
+// [F3] [C3] Channel deliveries of a poisoned type go to sys.error with
+// POISONED, not to their handler — also the plain deliveries that
+// runTask's short path takes while no type is poisoned — and run again
+// once the type is reset. The count of poisoned types that lets the short
+// path skip the per-type check follows every poisoning and reset.
+func TestF3_PoisonedChannelDeliveries(t *testing.T) {
+	const typ, tSink, n = 1, 9, 50
+	var ran atomic.Int64
+	sink := &fxSink{}
+	k := fxBoot(t, BootConfig{Workers: 2},
+		Module{Name: "cons", Handlers: []Handler{{Type: typ, Fn: func(c *Ctx) Status { ran.Add(1); return OK }}},
+			Channels: []ChanDecl{{Name: "c.in", Dir: Consume, Type: typ, Guarantee: Lossless}}},
+		sink.module("sink", tSink, SysError))
+	in, err := k.Chan("c.in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	emit := func(from int) {
+		for i := range n {
+			if err := k.ChanEmit(in, Task{Type: typ, Meta0: uint64(from + i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	emit(0)
+	fxWait(t, "the first deliveries", func() bool { return ran.Load() == n })
+
+	if err := k.PoisonModule("cons"); err != nil {
+		t.Fatal(err)
+	}
+	_ = k.PoisonModule("cons") // again: counted once
+	if got := k.npoisoned.Load(); got != 1 {
+		t.Fatalf("%d types counted poisoned, want 1", got)
+	}
+	emit(n)
+	fxWait(t, "the POISONED reports", func() bool { return len(sink.byCode(task.Poisoned)) == n })
+	if ran.Load() != n {
+		t.Fatalf("the handler ran %d times, want %d: a poisoned type's delivery ran", ran.Load(), n)
+	}
+
+	if err := k.ResetModule("cons"); err != nil {
+		t.Fatal(err)
+	}
+	if got := k.npoisoned.Load(); got != 0 {
+		t.Fatalf("%d types counted poisoned after the reset, want 0", got)
+	}
+	emit(2 * n)
+	fxWait(t, "the deliveries after the reset", func() bool { return ran.Load() == 2*n })
+	r := haltOK(t, k)
+	checkIdentity(t, r)
+	for _, x := range sink.byCode(task.Poisoned) {
+		if x.Meta0 < n || x.Meta0 >= 2*n {
+			t.Fatalf("POISONED report %+v is not one of the deliveries made while poisoned", x)
+		}
+	}
+}
+
+// [O3] [C3] A module at trace level ALL has the start and end of each of
+// its channel deliveries recorded — runTask's short path leaves such a
+// module's tasks to the general path — and, set to OFF at run time, none.
+func TestO3_ChannelDeliveriesTracedAtAll(t *testing.T) {
+	fxNeedTrace(t)
+	const typ, n = 1, 40
+	var ran atomic.Int64
+	k := fxBoot(t, BootConfig{Workers: 2, ArenaSize: 4 << 20, Arena: fxTraceArena},
+		Module{Name: "cons", Handlers: []Handler{{Type: typ, Fn: func(c *Ctx) Status { ran.Add(1); return OK }}},
+			Channels: []ChanDecl{{Name: "c.in", Dir: Consume, Type: typ, Guarantee: Lossless}}})
+	in, err := k.Chan("c.in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	round := func(lv trace.Level) fxCounter {
+		if err := k.SetTraceLevel("cons", lv); err != nil {
+			t.Fatal(err)
+		}
+		base := ran.Load()
+		for i := range n {
+			if err := k.ChanEmit(in, Task{Type: typ, Meta0: uint64(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := fxCounter{}
+		fxWait(t, "the round's deliveries and records", func() bool {
+			k.DrainTrace(func(_ int, r *trace.Record) { c.add(r) })
+			return ran.Load() == base+n && (lv == trace.Off || c.get(typ, trace.TaskEnd) >= n)
+		})
+		return c
+	}
+	if c := round(trace.All); c.get(typ, trace.TaskStart) != n || c.get(typ, trace.TaskEnd) != n {
+		t.Fatalf("level ALL: %d starts and %d ends recorded for %d deliveries", c.get(typ, trace.TaskStart), c.get(typ, trace.TaskEnd), n)
+	}
+	c := round(trace.Off)
+	r := haltOK(t, k)
+	checkIdentity(t, r)
+	k.DrainTrace(func(_ int, r *trace.Record) { c.add(r) })
+	if c.get(typ, trace.TaskStart)+c.get(typ, trace.TaskEnd) != 0 {
+		t.Fatalf("level OFF: %d starts and %d ends recorded", c.get(typ, trace.TaskStart), c.get(typ, trace.TaskEnd))
+	}
+}
+
+// [X1] [C3] While its module is held, a channel's deliveries wait — none
+// runs, the plain ones of runTask's short path included — and every one
+// runs once the hold ends.
+func TestX1_HeldModuleDeliveriesWait(t *testing.T) {
+	const typ, n = 1, 40
+	var ran atomic.Int64
+	k := fxBoot(t, BootConfig{Workers: 2},
+		Module{Name: "cons", Handlers: []Handler{{Type: typ, Fn: func(c *Ctx) Status { ran.Add(1); return OK }}},
+			Channels: []ChanDecl{{Name: "c.in", Dir: Consume, Type: typ, Guarantee: Lossless}}})
+	in, err := k.Chan("c.in")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.HoldModule("cons"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if err := k.ChanEmit(in, Task{Type: typ, Meta0: uint64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fxWait(t, "the deliveries taken off the channel", func() bool { s, _ := k.ChanStats(in); return s.Depth == 0 })
+	time.Sleep(20 * time.Millisecond) // time enough for a wrongly run handler to show
+	if got := ran.Load(); got != 0 {
+		t.Fatalf("%d deliveries ran while their module was held", got)
+	}
+	if err := k.ReleaseModule("cons"); err != nil {
+		t.Fatal(err)
+	}
+	fxWait(t, "the deliveries after the hold", func() bool { return ran.Load() == n })
+	checkIdentity(t, haltOK(t, k))
+}
