@@ -53,12 +53,13 @@ func (w *worker) runTask(t *Task) {
 		w.runFull(t)
 		return
 	}
-	sub := w.subOf(t.Channel)
-	h := w.plainHandler(sub)
-	if h == nil {
-		w.runFull(t)
+	e := w.subEntry(t.Channel)
+	if e == nil || e.plain == nil || e.sub.Channel().Closed() ||
+		trace.Enabled && k.levels.Enabled(int(e.plain.mod), trace.TaskStart) {
+		w.runFull(t) // not a plain delivery: see subEntry.plain
 		return
 	}
+	sub, h := e.sub, e.plain
 	sub.Begin(t.Seq)
 	p := &w.plain[t.Type&uint32(len(w.plain)-1)]
 	if p.typ != t.Type || p.tenant != t.Tenant {
@@ -78,25 +79,6 @@ func (w *worker) runTask(t *Task) {
 	p.done++
 	sub.Ack(t.Seq)
 	w.ctx.t = nil
-}
-
-// plainHandler returns the handler of a delivery of sub for runTask's
-// short path, or nil when sub is not one it takes: unknown, homed
-// elsewhere, without a handler, of a closed or system channel, or of a
-// module that traces task events.
-func (w *worker) plainHandler(sub *channel.Sub) *handlerEntry {
-	k := w.k
-	if sub == nil || sub.Home != w.id || sub.Handler < 0 {
-		return nil
-	}
-	if c := sub.Channel(); c.Closed() || c == k.sysError || c == k.sysDropped {
-		return nil
-	}
-	h := &k.handlers[sub.Handler]
-	if trace.Enabled && k.levels.Enabled(int(h.mod), trace.TaskStart) {
-		return nil
-	}
-	return h
 }
 
 // runFull is runTask for every task.

@@ -62,9 +62,16 @@ func (w *worker) recoverTask() {
 // subscription of a channel field, once found, is the same for ever. Key 0
 // (an empty entry) matches no delivery: channel id 0 is never used. Owner
 // only.
-type subCache [subCacheSize]struct {
+type subCache [subCacheSize]subEntry
+
+type subEntry struct {
 	key uint32
 	sub *channel.Sub
+	// plain is the handler of the subscription's deliveries when runTask's
+	// short path may take them, as far as the subscription alone decides:
+	// homed here, with a handler, of a channel that is not a system one —
+	// all fixed when the subscription is made. Else nil.
+	plain *handlerEntry
 }
 
 // subCacheSize is a power of two above the number of channels a worker's hot
@@ -74,22 +81,36 @@ const subCacheSize = 16
 // subOf returns the subscription a delivery with channel field ch is
 // addressed to, or nil when there is none.
 func (w *worker) subOf(ch uint32) *channel.Sub {
-	if e := &w.subs1[ch&(subCacheSize-1)]; e.key == ch {
+	if e := w.subEntry(ch); e != nil {
 		return e.sub
 	}
-	return w.subOfSlow(ch)
+	return nil
 }
 
-func (w *worker) subOfSlow(ch uint32) *channel.Sub {
+// subEntry returns the cache entry of channel field ch, filled, or nil when
+// no subscription has that field.
+func (w *worker) subEntry(ch uint32) *subEntry {
+	if e := &w.subs1[ch&(subCacheSize-1)]; e.key == ch {
+		return e
+	}
+	return w.subEntrySlow(ch)
+}
+
+func (w *worker) subEntrySlow(ch uint32) *subEntry {
+	k := w.k
 	t := Task{Channel: ch}
-	c := w.k.chans.Get(t.ChannelID())
+	c := k.chans.Get(t.ChannelID())
 	if c == nil {
 		return nil
 	}
 	s := c.Sub(t.Subscriber())
-	if s != nil {
-		e := &w.subs1[ch&(subCacheSize-1)]
-		e.key, e.sub = ch, s
+	if s == nil {
+		return nil
 	}
-	return s
+	e := &w.subs1[ch&(subCacheSize-1)]
+	e.key, e.sub, e.plain = ch, s, nil
+	if s.Home == w.id && s.Handler >= 0 && c != k.sysError && c != k.sysDropped {
+		e.plain = &k.handlers[s.Handler]
+	}
+	return e
 }
