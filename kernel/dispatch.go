@@ -16,7 +16,7 @@ const (
 func (w *worker) dispatch(batch []Task) {
 	if w.k.cfg.SortBatch {
 		w.dispatchSorted(batch) // sortbatch.go
-		w.flushPlain()
+		w.flushCounts()
 		w.out.Flush(&w.em)
 		return
 	}
@@ -26,7 +26,7 @@ func (w *worker) dispatch(batch []Task) {
 		w.runGuarded(batch) // returns early only after a handler panicked
 	}
 	w.l.StartHandoffs(0)
-	w.flushPlain()
+	w.flushCounts()
 	w.out.Flush(&w.em) // the batch's deliveries to other workers, with one push
 }
 
@@ -72,7 +72,7 @@ func (w *worker) runTask(t *Task) {
 	st := h.fn(&w.ctx)
 	w.inFn = false
 	if st != OK || w.ctx.yielded {
-		w.flushPlain() // the counters are whole before a failure or yield is handled
+		w.flushCounts() // the counters are whole before a failure or yield is handled
 		w.settle(st)
 		return
 	}
@@ -317,7 +317,7 @@ func (w *worker) toError(t *Task, code Status, sub *channel.Sub) {
 	}
 	// Published before the report goes out (the slow path can afford it):
 	// whoever handles the report then sees the failure in the counters.
-	w.flushPlain()
+	w.flushCounts()
 	sh.Flush()
 	k.toSys(sh, &w.em, k.sysError, t, code)
 }

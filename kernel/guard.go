@@ -50,7 +50,7 @@ func (w *worker) recoverTask() {
 		return // runtime.Goexit in a handler: the worker ends, as with call
 	}
 	w.pval = r
-	w.flushPlain() // the counters are whole before the failure is handled
+	w.flushCounts() // the counters are whole before the failure is handled
 	w.settle(task.Panicked)
 }
 

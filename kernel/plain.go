@@ -4,7 +4,7 @@ package kernel
 // type and tenant: the dequeued count of the tasks it started and the
 // completed counts (by tenant and by type) of those that returned OK. The
 // shard gets them when the entry is taken for another type or tenant,
-// before a failure or a yield is handled (flushPlain), and at the end of
+// before a failure or a yield is handled (flushCounts), and at the end of
 // each dispatch — before anything can read the shard's totals — so three
 // counter adds per task become two increments. Owner only.
 type plainCount struct {
@@ -24,11 +24,17 @@ func (w *worker) retakePlain(p *plainCount, t *Task) {
 	p.typ, p.tenant = t.Type, t.Tenant
 }
 
-// flushPlain adds every accumulated count to the shard.
-func (w *worker) flushPlain() {
+// flushCounts adds every count accumulated by runTask's short path and by
+// chanEmit's route handoffs (chanEntry.n) to the shards.
+func (w *worker) flushCounts() {
 	for i := range w.plain {
 		if w.plain[i].started != 0 {
 			w.flushPlainEntry(&w.plain[i])
+		}
+	}
+	for i := range w.chans1 {
+		if w.chans1[i].n != 0 {
+			w.flushRoute(&w.chans1[i])
 		}
 	}
 }

@@ -141,3 +141,35 @@ func TestX1_HeldModuleDeliveriesWait(t *testing.T) {
 	fxWait(t, "the deliveries after the hold", func() bool { return ran.Load() == n })
 	checkIdentity(t, haltOK(t, k))
 }
+
+// [O1] [C4] The counters of a co-located pipeline's handoffs — added per
+// dispatch, not per emit — are whole at quiescence, per tenant and per
+// channel, with the tenants interleaved: every delivery enqueued,
+// dequeued and completed once, every handoff an emit of its channel.
+func TestO1_HandoffCountersPerTenant(t *testing.T) {
+	const n = 1000
+	var done atomic.Int64
+	k := fxBoot(t, BootConfig{Workers: 1, Tenants: 2},
+		stageModule("s1", "c.in", "c.mid", 1, &done), stageModule("s2", "c.mid", "", 2, &done))
+	in, _ := k.Chan("c.in")
+	mid, _ := k.Chan("c.mid")
+	for i := range n {
+		if err := k.ChanEmit(in, Task{Type: 1, Tenant: uint16(i % 2), Meta0: uint64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fxWait(t, "the pipeline", func() bool { return done.Load() == n })
+	r := haltOK(t, k)
+	checkIdentity(t, r)
+	for ten := range 2 {
+		if s := k.TenantStats(ten); s.Enqueued != n || s.Dequeued != n || s.Completed != n {
+			t.Fatalf("tenant %d: %+v, want %d enqueued, dequeued and completed (two stages of %d tasks)", ten, s, n, n/2)
+		}
+	}
+	if s, _ := k.ChanStats(mid); s.Emits != n {
+		t.Fatalf("c.mid counted %d emits, want %d", s.Emits, n)
+	}
+	if r.Stats.Emitted != 2*n || r.Stats.Completed != 2*n {
+		t.Fatalf("stats %v: want %d emitted and completed", r.Stats, 2*n)
+	}
+}

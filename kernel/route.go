@@ -17,6 +17,10 @@ type chanEntry struct {
 	c     *channel.Channel
 	route *channel.Sub // the subscription of the emit fast path, or nil
 	final bool         // route can no longer change
+	// Handoffs through the route not yet counted (flushRoute), all of
+	// tenant's: the emitted, channel-emit and enqueue counters they owe.
+	n      uint32
+	tenant uint16
 }
 
 // chanOf returns channel id, or nil when it does not exist.
@@ -27,6 +31,9 @@ func (w *worker) chanOf(id ChanID) *channel.Channel {
 	}
 	c := w.k.chans.Get(id)
 	if c != nil {
+		if e.n != 0 {
+			w.flushRoute(e) // the counts belong to the channel leaving the entry
+		}
 		e.c = c
 		w.findRoute(e)
 	}
@@ -56,6 +63,20 @@ func (c *Ctx) chanEmit(id ChanID, t *Task) error {
 	}
 	e := &w.chans1[id&(subCacheSize-1)]
 	if s := e.route; s != nil && e.c.ID() == id && t.Flags&task.Snapshotted == 0 && int(t.Tenant) < w.k.cfg.Tenants {
+		if s.Home == w.id {
+			if !e.c.RouteLocal(&w.em, t, s) {
+				return w.chanEmitSlow(e, id, t)
+			}
+			if e.n != 0 && e.tenant != t.Tenant {
+				w.flushRoute(e)
+			}
+			e.tenant = t.Tenant
+			e.n++
+			if trace.Enabled && w.traceEvent(trace.ChanEmit, c.mod, t) {
+				w.traceRaw(trace.ChanEmit, int(t.Tenant), t.Type, uint64(id), uint64(int64(OK)))
+			}
+			return nil
+		}
 		if st, ok := e.c.EmitRoute(&w.em, t, s); ok {
 			if st != OK {
 				return w.routedFull(e.c, t, st)
@@ -67,11 +88,27 @@ func (c *Ctx) chanEmit(id ChanID, t *Task) error {
 			return nil
 		}
 	}
+	return w.chanEmitSlow(e, id, t)
+}
+
+// chanEmitSlow is chanEmit through Kernel.chanEmit, for every emit the
+// route does not take; e is id's cache entry.
+func (w *worker) chanEmitSlow(e *chanEntry, id ChanID, t *Task) error {
 	err := w.k.chanEmit(w.l.Shard, &w.em, w, id, t)
 	if !e.final && e.c != nil && e.c.ID() == id {
 		w.findRoute(e) // the channel may have its subscriber now
 	}
 	return err
+}
+
+// flushRoute adds the counters e's uncounted handoffs owe: emitted, the
+// channel's emits and their tenant's enqueued.
+func (w *worker) flushRoute(e *chanEntry) {
+	n := uint64(e.n)
+	w.l.Shard.Add(cEmitted, n)
+	w.k.core.CountEnqueue(w.l, e.tenant, n)
+	w.em.Shard.Add(int(e.c.ID())*channel.NumStats+channel.StatEmits, n)
+	e.n = 0
 }
 
 // routedFull ends a fast-path emit that found no room (CHAN_FULL) as

@@ -458,7 +458,7 @@ func (w *worker) flush() {
 		w.lqMax = n
 		w.lqHigh.Store(int64(n))
 	}
-	w.flushPlain()
+	w.flushCounts()
 	w.l.Shard.Flush()
 	w.em.Shard.Flush()
 }

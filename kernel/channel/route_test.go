@@ -139,3 +139,37 @@ func TestC4_EmitRouteFromAnotherWorkerUsesOutbox(t *testing.T) {
 		t.Errorf("emits %d, full %d; want 4 and 1", f.stat(c, StatEmits), f.stat(c, StatFull))
 	}
 }
+
+// [C4] RouteLocal hands off as EmitRoute does on the home worker, numbered
+// in the same FIFO order, but adds no counter: its caller owes the
+// channel's emit and the tenant's enqueue (the kernel adds them per
+// dispatch); EmitRoute adds both itself.
+func TestC4_RouteLocalCountsNothing(t *testing.T) {
+	f := newFixture()
+	l := f.asWorker(1, 8)
+	c := f.open(t, Spec{Name: "h.quiet", Type: msgType, Guarantee: Lossless, Slots: 8})
+	s := sub(t, c, 1)
+	s.credit = 8
+	l.StartHandoffs(4)
+	m := msg(1, 1)
+	if !c.RouteLocal(f.em, &m, s) {
+		t.Fatal("RouteLocal with nothing waiting refused")
+	}
+	if d := l.TakeHandoff(); d == nil || d.Seq != 1 || d.Meta0 != 1 {
+		t.Fatalf("handed-off delivery %+v", d)
+	}
+	if e, q := f.stat(c, StatEmits), l.Shard.Local(0); e != 0 || q != 0 {
+		t.Fatalf("RouteLocal counted %d emits, %d enqueues; want none", e, q)
+	}
+	if c.RouteLocal(f.em, &m, s) {
+		t.Fatal("RouteLocal took a task while delivery 1 had not begun")
+	}
+	s.Begin(1)
+	m = msg(1, 2)
+	if _, ok := c.EmitRoute(f.em, &m, s); !ok || l.TakeHandoff().Seq != 2 {
+		t.Fatal("EmitRoute after RouteLocal: not handed off as delivery 2")
+	}
+	if e, q := f.stat(c, StatEmits), l.Shard.Local(0); e != 1 || q != 1 {
+		t.Fatalf("EmitRoute counted %d emits, %d enqueues; want 1 and 1", e, q)
+	}
+}

@@ -239,13 +239,29 @@ func (c *Core) DeliverLocal(l *Local, t *task.Task) bool {
 // dispatch used up its hops (StartHandoffs); the caller then uses the LQ.
 // It returns the slot's copy of t, which the caller may still stamp, or nil.
 func (c *Core) Handoff(l *Local, t *task.Task) *task.Task {
+	d := HandoffUncounted(l, t)
+	if d != nil {
+		c.CountEnqueue(l, t.Tenant, 1)
+	}
+	return d
+}
+
+// CountEnqueue adds n to the enqueue counter of tenant, on l's shard: what
+// Handoff adds, for the caller of HandoffUncounted. Owner only.
+func (c *Core) CountEnqueue(l *Local, tenant uint16, n uint64) {
+	l.Shard.Add(c.enqBase+int(tenant), n)
+}
+
+// HandoffUncounted is Handoff without the enqueue counter of t's tenant,
+// which the caller adds (the kernel adds a route's handoffs once per
+// dispatch).
+func HandoffUncounted(l *Local, t *task.Task) *task.Task {
 	if l.full || l.hops <= 0 {
 		return nil
 	}
 	d := &l.slot[l.put]
 	*d, l.full = *t, true
 	l.hops--
-	l.Shard.Add(c.enqBase+int(t.Tenant), 1)
 	return d
 }
 
