@@ -126,6 +126,9 @@ func (k *Kernel) ChanEmitBatch(id ChanID, ts []Task) (int, error) {
 		return 0, fmt.Errorf("%w: %d", ErrChanUnknown, id)
 	}
 	for i := range ts {
+		if k.plainTask(&ts[i]) {
+			continue // inlined: checkTask's call only for a task it has work for
+		}
 		if err := k.checkTask(&ts[i]); err != nil {
 			n, err2 := k.ChanEmitBatch(id, ts[:i])
 			if err2 != nil {

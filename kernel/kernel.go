@@ -233,12 +233,14 @@ func (k *Kernel) Submit(t Task) error {
 func (k *Kernel) SubmitBatch(ts []Task) (int, error) {
 	for i := range ts {
 		t := &ts[i]
-		if err := k.checkTask(t); err != nil {
-			n, err2 := k.SubmitBatch(ts[:i])
-			if err2 != nil {
-				return n, err2
+		if !k.plainTask(t) { // inlined: checkTask's call only for a task it has work for
+			if err := k.checkTask(t); err != nil {
+				n, err2 := k.SubmitBatch(ts[:i])
+				if err2 != nil {
+					return n, err2
+				}
+				return n, err
 			}
-			return n, err
 		}
 		t.Flags &^= task.ChannelMsg
 		t.Channel, t.YieldCount, t.Aux = 0, 0, 0
