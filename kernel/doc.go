@@ -23,7 +23,8 @@
 // stages depth-first, without a trip through the local queue. Such a
 // delivery — no payload, no flag, its module traced below ALL, no type
 // poisoned and no module held — is dispatched by a short path whose
-// counters are added to the worker's shard once per batch. Boot homes a
+// counters are added to the worker's shard once per batch, as are those of
+// the handoffs a route makes. Boot homes a
 // pipeline's stages (modules chained by their channel declarations) in
 // segments of consecutive stages, one worker each, as many segments as the
 // workers and the pipeline's length allow while each keeps at least two
