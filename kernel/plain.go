@@ -28,8 +28,8 @@ func (w *worker) retakePlain(p *plainCount, t *Task) {
 // chanEmit's route handoffs (chanEntry.n) to the shards.
 func (w *worker) flushCounts() {
 	for i := range w.plain {
-		if w.plain[i].started != 0 {
-			w.flushPlainEntry(&w.plain[i])
+		if p := &w.plain[i]; p.started|p.done != 0 {
+			w.flushPlainEntry(p)
 		}
 	}
 	for i := range w.chans1 {
@@ -39,12 +39,14 @@ func (w *worker) flushCounts() {
 	}
 }
 
+// flushPlainEntry adds p's counts to the shard. A flush while a task of p
+// runs (PublishChanStats in its handler) takes its start, and its
+// completion follows alone: started and done are flushed apart.
 func (w *worker) flushPlainEntry(p *plainCount) {
-	if p.started == 0 {
-		return
-	}
 	k, sh := w.k, w.l.Shard
-	sh.Add(k.layout.deq+int(p.tenant), uint64(p.started))
+	if p.started > 0 {
+		sh.Add(k.layout.deq+int(p.tenant), uint64(p.started))
+	}
 	if p.done > 0 {
 		sh.Add(k.layout.tenOK+int(p.tenant), uint64(p.done)) // Stats.Completed sums these
 		sh.Add(k.layout.typeOK+int(p.typ)*3, uint64(p.done))

@@ -173,3 +173,31 @@ func TestO1_HandoffCountersPerTenant(t *testing.T) {
 		t.Fatalf("stats %v: want %d emitted and completed", r.Stats, 2*n)
 	}
 }
+
+// [O1] [C3] A handler that publishes its worker's counters while it runs
+// (PublishChanStats, as a bridge endpoint does before it acknowledges)
+// flushes the short path's counts mid-task: its own completion, counted
+// after it returns, is still counted once — for its type, its tenant and
+// the kernel — at quiescence.
+func TestO1_PublishChanStatsInsideShortPath(t *testing.T) {
+	const n = 200
+	var ran atomic.Int64
+	k := fxBoot(t, BootConfig{Workers: 1},
+		Module{Name: "cons", Handlers: []Handler{{Type: 1, Fn: func(c *Ctx) Status {
+			c.PublishChanStats()
+			ran.Add(1)
+			return OK
+		}}}, Channels: []ChanDecl{{Name: "c.in", Dir: Consume, Type: 1, Guarantee: Lossless}}})
+	in, _ := k.Chan("c.in")
+	for i := range n {
+		if err := k.ChanEmit(in, Task{Type: 1, Meta0: uint64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fxWait(t, "the deliveries", func() bool { return ran.Load() == n })
+	r := haltOK(t, k)
+	checkIdentity(t, r)
+	if s := k.TenantStats(0); r.Stats.Completed != n || s.Completed != n || s.Dequeued != n {
+		t.Fatalf("stats %v, tenant 0 %+v: want %d completed and dequeued", r.Stats, s, n)
+	}
+}
