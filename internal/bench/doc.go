@@ -20,6 +20,11 @@
 // chan.go (peer "chan"), protoactor.go (peer "protoactor") and gmk.go (peer "gmk").
 // A case without a "gmk" implementation is still measured; it just has no ratio.
 //
+// floor_test.go holds a yardstick, not a peer: pipeline3 with the runtime taken
+// out (the same handler statements and layout, goroutines joined by
+// single-producer rings), run by BenchmarkPipeline3Floor. No runtime can run
+// the case faster on the same machine; the README compares its targets with it.
+//
 // A GMK implementation should do what the baselines do, so that only the
 // transport differs: feed item(i) for i in 0..b.N-1, apply the case's transform
 // (Meta0++ per pipeline stage), record every delivery with tally.add, call
