@@ -42,21 +42,26 @@ const handoffsPerTask = 4
 //
 // The commonest task of a pipeline — a delivery of a subscription homed
 // here, with no payload and no flag but the channel's, while no type is
-// poisoned, no module held and its module traces no task events — takes a
-// short path: what runFull, settle and complete do for such a task, with
-// their other cases' checks folded into the tests here, and its counters
-// accumulated (plainCount) instead of added one by one. Anything else, and
-// any result but a plain OK, goes the general way.
+// poisoned, no module held, its channel open and its module traces no task
+// events — takes a short path: what runFull, settle and complete do for
+// such a task, with their other cases' checks folded into the tests here,
+// and its counters accumulated (plainCount) instead of added one by one.
+// Anything else, and any result but a plain OK, goes the general way.
+//
+// The conditions that depend on more than the task change rarely, so they
+// are checked once per subscription and control generation (plainNow) and
+// then trusted while the generation reads the same: one load per task
+// instead of five, with the same effect — a close, hold, poisoning or level
+// change increments the generation after it takes effect, so the next task
+// of every subscription sees it, as it saw the conditions themselves.
 func (w *worker) runTask(t *Task) {
-	k := w.k
-	if t.Flags != task.ChannelMsg || t.Payload != 0 || !w.guarded || k.held.Load() != 0 || k.npoisoned.Load() != 0 {
+	if t.Flags != task.ChannelMsg || t.Payload != 0 || !w.guarded {
 		w.runFull(t)
 		return
 	}
 	e := w.subEntry(t.Channel)
-	if e == nil || e.plain == nil || e.sub.Channel().Closed() ||
-		trace.Enabled && k.levels.Enabled(int(e.plain.mod), trace.TaskStart) {
-		w.runFull(t) // not a plain delivery: see subEntry.plain
+	if e == nil || e.gen != w.gen.Load() && !w.plainNow(e) {
+		w.runFull(t) // not a plain delivery now: see plainNow
 		return
 	}
 	sub, h := e.sub, e.plain
@@ -79,6 +84,20 @@ func (w *worker) runTask(t *Task) {
 	p.done++
 	sub.Ack(t.Seq)
 	w.ctx.t = nil
+}
+
+// plainNow reports whether deliveries of e may take runTask's short path,
+// and if so marks e valid for the control generation it read first
+// (channel.Registry.Gen).
+func (w *worker) plainNow(e *subEntry) bool {
+	k := w.k
+	g := w.gen.Load()
+	if e.plain == nil || k.held.Load() != 0 || k.npoisoned.Load() != 0 || e.sub.Channel().Closed() ||
+		trace.Enabled && k.levels.Enabled(int(e.plain.mod), trace.TaskStart) {
+		return false
+	}
+	e.gen = g
+	return true
 }
 
 // runFull is runTask for every task.

@@ -72,6 +72,10 @@ type subEntry struct {
 	// homed here, with a handler, of a channel that is not a system one —
 	// all fixed when the subscription is made. Else nil.
 	plain *handlerEntry
+	// gen is the control generation (channel.Registry.Gen) under which the
+	// short path's other conditions last held for these deliveries
+	// (plainNow); 0, which no generation equals, until they have.
+	gen uint64
 }
 
 // subCacheSize is a power of two above the number of channels a worker's hot
@@ -108,7 +112,7 @@ func (w *worker) subEntrySlow(ch uint32) *subEntry {
 		return nil
 	}
 	e := &w.subs1[ch&(subCacheSize-1)]
-	e.key, e.sub, e.plain = ch, s, nil
+	e.key, e.sub, e.plain, e.gen = ch, s, nil, 0
 	if s.Home == w.id && s.Handler >= 0 && c != k.sysError && c != k.sysDropped {
 		e.plain = &k.handlers[s.Handler]
 	}

@@ -52,6 +52,7 @@ func (k *Kernel) hold(mod int32, self int) {
 		return // already held: its handlers are stopped
 	}
 	k.held.Add(1)
+	k.chans.Gen().Add(1) // after the change: runTask's short path re-checks (plainNow)
 	loops := make([]uint64, len(k.workers))
 	for i, w := range k.workers {
 		loops[i] = w.loops.Load()
@@ -67,6 +68,7 @@ func (k *Kernel) hold(mod int32, self int) {
 func (k *Kernel) release(mod int32) {
 	if k.modules[mod].holds.Add(-1) == 0 {
 		k.held.Add(-1)
+		k.chans.Gen().Add(1)
 	}
 }
 

@@ -392,6 +392,7 @@ func (k *Kernel) setPoisoned(te *typeEntry, on bool) {
 		} else {
 			k.npoisoned.Add(-1)
 		}
+		k.chans.Gen().Add(1) // after the change: runTask's short path re-checks (plainNow)
 	}
 }
 

@@ -110,8 +110,9 @@ func TestO3_ChannelDeliveriesTracedAtAll(t *testing.T) {
 }
 
 // [X1] [C3] While its module is held, a channel's deliveries wait — none
-// runs, the plain ones of runTask's short path included — and every one
-// runs once the hold ends.
+// runs, the plain ones of runTask's short path included, also on the
+// worker that ran the channel's deliveries on that path just before the
+// hold — and every one runs once the hold ends.
 func TestX1_HeldModuleDeliveriesWait(t *testing.T) {
 	const typ, n = 1, 40
 	var ran atomic.Int64
@@ -122,23 +123,28 @@ func TestX1_HeldModuleDeliveriesWait(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	emit := func() {
+		for i := range n {
+			if err := k.ChanEmit(in, Task{Type: typ, Meta0: uint64(i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	emit() // before the hold: the short path runs them
+	fxWait(t, "the deliveries before the hold", func() bool { return ran.Load() == n })
 	if err := k.HoldModule("cons"); err != nil {
 		t.Fatal(err)
 	}
-	for i := range n {
-		if err := k.ChanEmit(in, Task{Type: typ, Meta0: uint64(i)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	emit()
 	fxWait(t, "the deliveries taken off the channel", func() bool { s, _ := k.ChanStats(in); return s.Depth == 0 })
 	time.Sleep(20 * time.Millisecond) // time enough for a wrongly run handler to show
-	if got := ran.Load(); got != 0 {
+	if got := ran.Load() - n; got != 0 {
 		t.Fatalf("%d deliveries ran while their module was held", got)
 	}
 	if err := k.ReleaseModule("cons"); err != nil {
 		t.Fatal(err)
 	}
-	fxWait(t, "the deliveries after the hold", func() bool { return ran.Load() == n })
+	fxWait(t, "the deliveries after the hold", func() bool { return ran.Load() == 2*n })
 	checkIdentity(t, haltOK(t, k))
 }
 
@@ -199,5 +205,79 @@ func TestO1_PublishChanStatsInsideShortPath(t *testing.T) {
 	checkIdentity(t, r)
 	if s := k.TenantStats(0); r.Stats.Completed != n || s.Completed != n || s.Dequeued != n {
 		t.Fatalf("stats %v, tenant 0 %+v: want %d completed and dequeued", r.Stats, s, n)
+	}
+}
+
+// [C3] [C9] [F3] [O3] A change a handler makes to its own deliveries'
+// conditions — closing their channel, poisoning its module, raising its
+// trace level to ALL — applies from the very next delivery, also within
+// the batch it is running: runTask's short path trusts the conditions it
+// checked only while the control generation reads the same, and each of
+// these changes increments it. The 32 deliveries are published with one
+// ring publication (ChanEmitBatch), so the one worker drains and
+// dispatches them as one batch.
+func TestC3_MidBatchChangesApplyToTheNextDelivery(t *testing.T) {
+	const typ, tSink, n, at = 1, 9, 32, 5
+	for _, tc := range []struct {
+		name   string
+		change func(k *Kernel, in ChanID) error
+		code   Status // the code of the reports for the deliveries after the change; 0: they run
+	}{
+		{"close", func(k *Kernel, in ChanID) error { return k.ChanClose(in) }, task.ChanClosed},
+		{"poison", func(k *Kernel, _ ChanID) error { return k.PoisonModule("cons") }, task.Poisoned},
+		{"trace", func(k *Kernel, _ ChanID) error { return k.SetTraceLevel("cons", trace.All) }, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "trace" {
+				fxNeedTrace(t)
+			}
+			var ran atomic.Int64
+			var in ChanID
+			sink := &fxSink{}
+			k := fxBoot(t, BootConfig{Workers: 1, ArenaSize: 4 << 20, Arena: fxTraceArena},
+				Module{Name: "cons", Handlers: []Handler{{Type: typ, Fn: func(c *Ctx) Status {
+					ran.Add(1)
+					if c.Task().Meta0 == at {
+						if err := tc.change(c.Kernel(), in); err != nil {
+							t.Error(err)
+						}
+					}
+					return OK
+				}}}, Channels: []ChanDecl{{Name: "c.in", Dir: Consume, Type: typ, Guarantee: Lossless}}},
+				sink.module("sink", tSink, SysError, SysDropped))
+			var err error
+			if in, err = k.Chan("c.in"); err != nil {
+				t.Fatal(err)
+			}
+			batch := make([]Task, n)
+			for i := range batch {
+				batch[i] = Task{Type: typ, Meta0: uint64(i)}
+			}
+			if m, err := k.ChanEmitBatch(in, batch); m != n {
+				t.Fatalf("emitted %d of %d: %v", m, n, err)
+			}
+			fxWait(t, "every delivery run or reported", func() bool { return ran.Load()+sink.n.Load() == n })
+			r := haltOK(t, k)
+			checkIdentity(t, r)
+			if tc.code != 0 {
+				if got := ran.Load(); got != at+1 {
+					t.Fatalf("the handler ran %d times, want %d: deliveries after the change ran", got, at+1)
+				}
+				if got := len(sink.byCode(tc.code)); got != n-at-1 {
+					t.Fatalf("%d reports with %v, want %d", got, tc.code, n-at-1)
+				}
+				for _, x := range sink.byCode(tc.code) {
+					if x.Meta0 <= at {
+						t.Fatalf("report %+v is for a delivery made before the change", x)
+					}
+				}
+				return
+			}
+			c := fxCounter{}
+			k.DrainTrace(func(_ int, r *trace.Record) { c.add(r) })
+			if got := c.get(typ, trace.TaskStart); got != n-at-1 {
+				t.Fatalf("%d task starts traced, want %d: the deliveries after the change", got, n-at-1)
+			}
+		})
 	}
 }

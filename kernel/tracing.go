@@ -41,6 +41,7 @@ func (k *Kernel) SetTraceLevel(module string, lv trace.Level) error {
 		return errUnknownModule(module)
 	}
 	k.levels.Set(int(mod), lv)
+	k.chans.Gen().Add(1) // after the change: runTask's short path re-checks (plainNow)
 	return nil
 }
 

@@ -44,9 +44,10 @@ type worker struct {
 	rng      uint64
 	pval     any // recovered panic value of the last dispatch
 
-	subs1  subCache    // delivery → subscription (guard.go)
-	chans1 chanCache   // channel id → channel, for emits (guard.go)
-	plain  plainCounts // counters of runTask's short path, not yet in the shard (plain.go)
+	subs1  subCache       // delivery → subscription (guard.go)
+	gen    *atomic.Uint64 // the kernel's control generation (channel.Registry.Gen; runTask)
+	chans1 chanCache      // channel id → channel, for emits (guard.go)
+	plain  plainCounts    // counters of runTask's short path, not yet in the shard (plain.go)
 	// The guarded dispatch (guard.go): the batch index runGuarded runs next,
 	// whether its recovery is armed, and whether a handler is running.
 	next    int
@@ -80,6 +81,7 @@ func newWorker(k *Kernel, id int, l *sched.Local, traceMem []byte) *worker {
 	w.em.Out = &w.out
 	w.em.Room = w.localRoom
 	w.ctx = Ctx{k: k, w: w}
+	w.gen = k.chans.Gen()
 	w.timer = time.NewTimer(time.Hour)
 	w.timer.Stop()
 	empty := []*channel.Sub{}

@@ -16,6 +16,7 @@ type Registry struct {
 	byName map[string]*Channel
 	byID   []atomic.Pointer[Channel] // index = id; id 0 is never used
 	next   uint32
+	gen    *atomic.Uint64 // see Gen
 }
 
 // NewRegistry returns a registry for up to max channels.
@@ -23,7 +24,30 @@ func NewRegistry(max int) *Registry {
 	if max <= 0 {
 		max = DefaultMax
 	}
-	return &Registry{byName: make(map[string]*Channel), byID: make([]atomic.Pointer[Channel], max+1), next: 1}
+	g := new(paddedGen)
+	g.v.Store(1)
+	return &Registry{byName: make(map[string]*Channel), byID: make([]atomic.Pointer[Channel], max+1), next: 1, gen: &g.v}
+}
+
+// Gen returns the registry's control generation: a counter that Close of
+// any of its channels increments after the channel is closed, and that the
+// registry's user may increment for its own rare state changes (the kernel
+// does for held modules, poisoned types and trace levels). A reader that
+// loads the generation, then finds a state fine, may trust that state for
+// as long as the generation still reads the same: every change that could
+// make it wrong is followed by an increment (sequentially consistent
+// atomics order the change before the increment, and the reader's load of
+// the generation before its reads of the state). It starts at 1, so a
+// zeroed cache entry never matches.
+func (r *Registry) Gen() *atomic.Uint64 { return r.gen }
+
+// paddedGen keeps the generation on a cache line of its own: it is read
+// with every dispatch of every worker and written almost never, so it stays
+// shared in every core's cache.
+type paddedGen struct {
+	_ [cacheLinePad]byte
+	v atomic.Uint64
+	_ [cacheLinePad - 8]byte
 }
 
 // Open returns the channel named spec.Name, creating it when new. Opening an
@@ -48,6 +72,7 @@ func (r *Registry) Open(spec Spec) (c *Channel, created bool, err error) {
 		return nil, false, fmt.Errorf("%w: too many channels (max %d) opening %s", ErrBadSpec, len(r.byID)-1, spec.Name)
 	}
 	c = newChannel(r.next, spec)
+	c.gen = r.gen
 	r.byName[spec.Name] = c
 	r.byID[r.next].Store(c)
 	r.next++
