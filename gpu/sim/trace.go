@@ -18,7 +18,16 @@ import (
 // gpu.TraceBatch per task, as payloads on the channel; the bridge carries
 // them to the CPU kernel. The channel is lossy: a full one drops, counted by
 // the kernel. The tracer and the bridge's relay trace nothing themselves
-// (level OFF), so shipping traces makes no traces.
+// (level OFF), but a shipment still makes the kernel record its own
+// housekeeping when the kernel module traces at INFO or above: the drain of
+// the trace channel, the wake-up and park of the worker that runs the relay.
+// Shipped at once, those records would make the next shipment, and so on for
+// ever, one every TraceEvery: the bridge would never go quiet, and a system
+// halt, which waits for a quiet bridge, would wait out its deadline (it did:
+// TestO4_GPUTracesOverBridge, halts of 5–60 s). So the pump holds a tick's
+// records while they are only such housekeeping (idle), and ships them with
+// the next records that are not, or once a worker's buffer fills a task
+// (gpu.TraceBatch).
 //
 // The pump is the kernel's only trace drainer while it runs; it is stopped
 // before the kernel halts or resets.
@@ -78,7 +87,14 @@ func (p *tracePump) run(every time.Duration) {
 			return
 		case <-t.C:
 		}
-		p.k.DrainTrace(func(worker int, r *trace.Record) { p.recs[worker] = append(p.recs[worker], *r) })
+		busy := false
+		p.k.DrainTrace(func(worker int, r *trace.Record) {
+			p.recs[worker] = append(p.recs[worker], *r)
+			busy = busy || !idle(r.Event)
+		})
+		if !busy && !p.full() {
+			continue // only the kernel's housekeeping: held (see above)
+		}
 		for w, rs := range p.recs {
 			for len(rs) > 0 {
 				n := min(len(rs), gpu.TraceBatch)
@@ -88,6 +104,22 @@ func (p *tracePump) run(every time.Duration) {
 			p.recs[w] = p.recs[w][:0]
 		}
 	}
+}
+
+// idle reports whether e is housekeeping that a shipment itself makes the
+// kernel record.
+func idle(e trace.Event) bool {
+	return e == trace.WorkerPark || e == trace.WorkerWake || e == trace.ChanDrain
+}
+
+// full reports whether a worker's held records fill a task.
+func (p *tracePump) full() bool {
+	for _, rs := range p.recs {
+		if len(rs) >= gpu.TraceBatch {
+			return true
+		}
+	}
+	return false
 }
 
 // ship emits one task of worker w's records; a full channel or an arena

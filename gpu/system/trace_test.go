@@ -20,6 +20,12 @@ import (
 // and come out of System.DrainTrace labelled gpu.0, with their task type,
 // worker and timestamps, next to the CPU kernel's own records — all
 // kernels' traces together.
+//
+// [K2] Shipping traces does not feed itself: once the work is done the
+// trace channel goes quiet, although each shipment makes the GPU kernel
+// record its own drain, wake-up and park (gpu/sim holds such records), so
+// the halt, which waits for a quiet bridge, comes at once. Shipped at
+// once, they kept sys.trace busy every millisecond and halts took 5–60 s.
 func TestO4_GPUTracesOverBridge(t *testing.T) {
 	const n = 200
 	st := &store{}
@@ -58,6 +64,23 @@ func TestO4_GPUTracesOverBridge(t *testing.T) {
 	}
 	if starts == 0 {
 		t.Fatal("no TASK_START record from the GPU")
+	}
+	shipped := func() (n uint64) {
+		for _, l := range s.Links() {
+			if l.Chan == gpu.TraceChan {
+				n += l.Received
+			}
+		}
+		return n
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		a := shipped()
+		time.Sleep(20 * time.Millisecond) // 20 of the pump's ticks
+		if b := shipped(); a == b {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("sys.trace still busy 10 s after the work: %d shipments in the last 20 ms", b-a)
+		}
 	}
 	halt(t, s)
 	t.Logf("%d GPU task ends, %d starts over sys.trace", len(ends), starts)
