@@ -18,7 +18,7 @@ type Config struct {
 	Capacity  int           // ring slots, slab blocks, EVQ entries, bump bytes
 	Block     int           // slab block size in bytes; bridge staging bytes
 	Seed      uint64        // every thread's random stream derives from it
-	Timeout   time.Duration // hang guard: a run still waiting after this long fails (default 60s)
+	Timeout   time.Duration // hang guard: a run that makes no progress for this long fails (default 60s)
 }
 
 // Stats is what a run saw. The meaning of each count is documented per entry
@@ -40,7 +40,21 @@ const (
 	eventQueue
 	bridgeRing
 	bridgeLLRing
+	hangGuard // the harness's hang guard alone (guardRun)
 )
+
+// guardRun runs the harness's hang guard with no structure under test
+// (ht_guard.c): a waiter retries until it has seen marks progress marks,
+// which a second thread makes, one every step, when trickle is set (else
+// none comes). window is the guard's: how long without progress fails the
+// run.
+func guardRun(window, step time.Duration, marks int, trickle bool) (Stats, error) {
+	p := 0
+	if trickle {
+		p = 1
+	}
+	return run(hangGuard, Config{Producers: p, Items: marks, Block: int(step.Milliseconds()), Timeout: window})
+}
 
 // MPMC stresses the batch-claiming MPMC task ring, gmk_mpmc.h ([R1], [S3],
 // [G2]). Config: Producers × Consumers threads (default 8 × 8) push and pop

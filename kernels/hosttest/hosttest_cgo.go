@@ -45,6 +45,8 @@ func run(s structure, c Config) (Stats, error) {
 		rc = C.ht_bridge(&cfg, &res)
 	case bridgeLLRing:
 		rc = C.ht_bridge_ll(&cfg, &res)
+	case hangGuard:
+		rc = C.ht_guard(&cfg, &res)
 	default:
 		return Stats{}, fmt.Errorf("hosttest: unknown structure %d", s)
 	}

@@ -3,6 +3,7 @@ package hosttest
 import (
 	"flag"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -33,6 +34,27 @@ func skipWithoutCgo(t *testing.T) {
 	t.Helper()
 	if !Available {
 		t.Skip("built without cgo: the device structures cannot be compiled as C")
+	}
+}
+
+// The harness's hang guard fails a run that stops making progress — no
+// progress mark for a whole window, what a lost publication looks like —
+// and only such a run: marks that keep coming, each inside the window, let
+// a run go on for several windows, as a run slowed down by a busy machine
+// must (an absolute deadline failed such a run in CI).
+func TestHarness_HangGuardMeasuresProgress(t *testing.T) {
+	skipWithoutCgo(t)
+	const window = 300 * time.Millisecond
+	st, err := guardRun(window, 100*time.Millisecond, 12, true) // 1.2 s: four windows
+	if err != nil {
+		t.Fatalf("a run with a progress mark every 100 ms failed its %v window: %v", window, err)
+	}
+	if st.Ops != 12 {
+		t.Fatalf("the waiter saw %d marks, want 12", st.Ops)
+	}
+	_, err = guardRun(window, 0, 1, false)
+	if err == nil || !strings.Contains(err.Error(), "no progress for") {
+		t.Fatalf("a run without progress ended with %v, want the guard's failure", err)
 	}
 }
 

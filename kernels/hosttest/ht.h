@@ -37,5 +37,6 @@ int ht_bump(const ht_cfg_t *cfg, ht_result_t *res);
 int ht_evq(const ht_cfg_t *cfg, ht_result_t *res);
 int ht_bridge(const ht_cfg_t *cfg, ht_result_t *res);
 int ht_bridge_ll(const ht_cfg_t *cfg, ht_result_t *res);
+int ht_guard(const ht_cfg_t *cfg, ht_result_t *res);
 
 #endif /* HT_H */

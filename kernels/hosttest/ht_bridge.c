@@ -163,6 +163,8 @@ static void *bridge_consumer(void *arg) {
         }
         gmk_bridge_release(&c, &wake);
         sh->received = k;
+        if (got > 0)
+            ht_progress(sh->run);
         if (rc == GMK_BRIDGE_E_CLOSED)
             break;
         if (rc < 0) {

@@ -135,6 +135,8 @@ static void *evq_owner(void *arg) {
         for (uint32_t i = 0; i < n; i++)
             if (evq_record(sh, &out[i], now) < 0)
                 return NULL;
+        if (n > 0)
+            ht_progress(sh->run);
         if (self < sh->self && (ht_rand(&th->rng) & 3) == 0) {
             gmk_task_t t;
             uint64_t due = now + ht_rand(&th->rng) % 8;

@@ -136,6 +136,7 @@ static void *mpmc_consumer(void *arg) {
         }
         th->got += (int64_t)n;
         __atomic_fetch_add(&sh->consumed, (int64_t)n, __ATOMIC_ACQ_REL);
+        ht_progress(sh->run);
     }
     return NULL;
 }
