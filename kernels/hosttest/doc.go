@@ -10,8 +10,11 @@
 // Each entry point (MPMC, Slab, Bump, EVQ, Bridge, BridgeLL) builds one structure in
 // malloc'd memory, runs the threads, checks the structure's guarantees in C
 // (every task exactly once, no block to two holders, due order …) and returns
-// what it saw as Stats, or an error naming the first check that failed. The
-// C harness lives beside this file (ht_*.c); the headers are symbolic links
+// what it saw as Stats, or an error naming the first check that failed. A
+// run that makes no progress for Config.Timeout (what a lost publication
+// looks like) fails, naming what it waited for; a run that is only slow —
+// other test binaries keeping the cores busy — goes on (ht_util.h, the hang
+// guard). The C harness lives beside this file (ht_*.c); the headers are symbolic links
 // into kernels/include, so that the go command hashes them into its build
 // cache key (headers reached only through -I are not, and an edited header
 // would leave a stale, cached test result).
