@@ -27,7 +27,8 @@ import (
 // TestO4_GPUTracesOverBridge, halts of 5–60 s). So the pump holds a tick's
 // records while they are only such housekeeping (idle), and ships them with
 // the next records that are not, or once a worker's buffer fills a task
-// (gpu.TraceBatch).
+// (gpu.TraceBatch). Housekeeping still held when the pump stops is not
+// shipped, like anything recorded after its last tick.
 //
 // The pump is the kernel's only trace drainer while it runs; it is stopped
 // before the kernel halts or resets.

@@ -83,7 +83,7 @@ type Channel struct {
 	closed    atomic.Bool
 	suspended atomic.Bool // emits refused with CHAN_CLOSED until Resume (suspend.go)
 	// gen is the registry's control generation (Registry.Gen), which Close
-	// increments; nil for a channel made outside a registry.
+	// increments.
 	gen *atomic.Uint64
 
 	// subs is copy-on-write and append-only, so a subscriber's index (carried in
@@ -139,9 +139,7 @@ func (c *Channel) Closed() bool { return c.closed.Load() }
 // routed to sys.dropped by the kernel when drained ([C9]).
 func (c *Channel) Close() {
 	c.closed.Store(true)
-	if c.gen != nil {
-		c.gen.Add(1) // after the store: see Registry.Gen
-	}
+	c.gen.Add(1) // after the store: see Registry.Gen
 	c.signalRoom()
 }
 

@@ -71,16 +71,15 @@ func (r *Registry) Open(spec Spec) (c *Channel, created bool, err error) {
 	if int(r.next) >= len(r.byID) {
 		return nil, false, fmt.Errorf("%w: too many channels (max %d) opening %s", ErrBadSpec, len(r.byID)-1, spec.Name)
 	}
-	c = newChannel(r.next, spec)
-	c.gen = r.gen
+	c = newChannel(r.next, spec, r.gen)
 	r.byName[spec.Name] = c
 	r.byID[r.next].Store(c)
 	r.next++
 	return c, true, nil
 }
 
-func newChannel(id uint32, spec Spec) *Channel {
-	c := &Channel{id: id, spec: spec, roomCh: make(chan struct{}, roomTokens)}
+func newChannel(id uint32, spec Spec, gen *atomic.Uint64) *Channel {
+	c := &Channel{id: id, spec: spec, gen: gen, roomCh: make(chan struct{}, roomTokens)}
 	c.cap = pow2(spec.Slots)
 	c.reserve = c.cap - c.cap/10 // the top 10 % accept priority 0 only ([C8])
 	if spec.Replay > 0 {
