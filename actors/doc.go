@@ -37,7 +37,9 @@
 // # Concurrency
 //
 // Node's methods are safe for concurrent use. Decide runs on kernel workers
-// and only sends a message; the actors run on protoactor's goroutines and
+// and only sends a message; it takes no lock that is held while the kernel
+// waits for its workers (a module's hold waits for them to leave its
+// handlers, and one of them may be failing into Decide). The actors run on protoactor's goroutines and
 // call the kernel's control-plane API (InitModule, FiniModule, Resolve,
 // PoisonModule, ResetModule). A supervisor starts and restarts its children
 // one at a time, blocking its own mailbox meanwhile, as an OTP supervisor

@@ -10,6 +10,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -262,5 +263,59 @@ func TestX2_ProtoactorLogsThroughZap(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("no protoactor log entry for the failure among %d entries", logs.Len())
+	}
+}
+
+// [X1][X2] A handler that fails while its module's restart waits for it.
+// The restart holds the module ([X1]: no handler runs during Fini and Init)
+// and the hold waits for every worker to leave the handler it is in. If
+// that handler then fails, its worker reports the failure to the module's
+// actor — which is the one holding. The report must not wait for the hold
+// (it did once: both took the module entry's lock, and the node deadlocked
+// in CI). Here b's first task blocks in its handler; b's second task
+// panics on the other worker, and GMK's one_for_one restarts b; once the
+// restart holds b, the first task is let go and returns a FAIL code. Both
+// tasks must then complete (the FAIL code is resumed and retried after the
+// restart), b is re-initialised once, and nothing is lost.
+func TestX2_FailureWhileItsRestartHoldsTheModule(t *testing.T) {
+	f := boot(t, stagesTree("one_for_one"), []string{"a", "b", "c"})
+	b := f.probes["b"]
+	inside, proceed := make(chan struct{}), make(chan struct{})
+	var runs [3]atomic.Int64 // by Meta0
+	b.set(func(c *kernel.Ctx) kernel.Status {
+		m := c.Task().Meta0
+		switch runs[m].Add(1) {
+		case 1:
+			if m == 1 {
+				close(inside)
+				<-proceed
+				return kernel.FailCode(-7)
+			}
+			panic("b crashes")
+		}
+		return kernel.OK
+	})
+	f.submit(b.typ, 1)
+	<-inside // one worker is in b's handler
+	f.submit(b.typ, 2)
+	waitFor(t, "the restart to hold b", func() bool {
+		for _, m := range f.n.Kernel().Modules() {
+			if m.Name == "b" {
+				return m.Held
+			}
+		}
+		return false
+	})
+	close(proceed)
+	waitFor(t, "both tasks to complete", func() bool { return b.ok.Load() == 2 })
+	r := f.halt()
+	if got := b.inits.Load(); got != 2 {
+		t.Fatalf("b: Init ran %d times, want 2 (one restart)", got)
+	}
+	if s := r.Stats; s.Retried != 2 || s.Restarts != 1 || s.Errored != 0 {
+		t.Fatalf("retried %d restarts %d errored %d, want 2, 1, 0", s.Retried, s.Restarts, s.Errored)
+	}
+	if runs[1].Load() != 2 || runs[2].Load() != 2 {
+		t.Fatalf("task 1 ran %d times, task 2 %d, want 2 each", runs[1].Load(), runs[2].Load())
 	}
 }

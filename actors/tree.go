@@ -32,13 +32,18 @@ type entry struct {
 	restarts []*Failure        // resolved when the module starts again
 	up       chan struct{}     // closed at the next start; replaced after
 	down     chan struct{}     // closed at the next stop; replaced after
-	holding  bool              // the kernel holds the module's handlers (restart or stop)
+
+	// holdMu orders hold and unhold; holding is under it. It is not mu: a
+	// hold waits for the workers to leave the module's handlers, and a
+	// worker whose handler fails meanwhile reports it (report takes mu).
+	holdMu  sync.Mutex
+	holding bool // the kernel holds the module's handlers (restart or stop)
 }
 
 // hold stops the module's handlers (once) while its actor restarts or stops.
 func (e *entry) hold(k *kernel.Kernel) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.holdMu.Lock()
+	defer e.holdMu.Unlock()
 	if !e.holding {
 		e.holding = true
 		_ = k.HoldModule(e.name)
@@ -47,8 +52,8 @@ func (e *entry) hold(k *kernel.Kernel) {
 
 // unhold ends hold.
 func (e *entry) unhold(k *kernel.Kernel) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.holdMu.Lock()
+	defer e.holdMu.Unlock()
 	if e.holding {
 		e.holding = false
 		_ = k.ReleaseModule(e.name)
