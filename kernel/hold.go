@@ -45,28 +45,45 @@ func (k *Kernel) ReleaseModule(name string) error {
 
 // hold marks mod held and waits until no worker but self (a worker calling
 // from its failure path, -1 for none) can still be running one of its
-// handlers.
+// handlers. A nested hold waits too, unless an earlier hold of the same run
+// (the module held throughout) has already seen the handlers stop: a hold
+// that returned at once while the first still waited would let Fini or
+// Init run beside a handler. Workers in restartModule are out of every
+// handler and not waited for, so that two workers restarting the module at
+// once do not wait for each other.
 func (k *Kernel) hold(mod int32, self int) {
 	ms := k.modules[mod]
-	if ms.holds.Add(1) > 1 {
-		return // already held: its handlers are stopped
+	ms.holdMu.Lock()
+	if ms.holds.Add(1) == 1 {
+		k.held.Add(1)
+		k.chans.Gen().Add(1) // after the change: runTask's short path re-checks (plainNow)
 	}
-	k.held.Add(1)
-	k.chans.Gen().Add(1) // after the change: runTask's short path re-checks (plainNow)
+	quiet := ms.quiet
+	ms.holdMu.Unlock()
+	if quiet {
+		return // its handlers stopped, and stay stopped while it is held
+	}
 	loops := make([]uint64, len(k.workers))
 	for i, w := range k.workers {
 		loops[i] = w.loops.Load()
 	}
 	for i, w := range k.workers {
-		for i != self && w.loops.Load() == loops[i] && k.state.Load() != stateHalted {
+		for i != self && !w.restarts.Load() && w.loops.Load() == loops[i] && k.state.Load() != stateHalted {
 			k.core.Idle.Wake(i) // a parked worker loops once and is done
 			time.Sleep(20 * time.Microsecond)
 		}
 	}
+	ms.holdMu.Lock()
+	ms.quiet = true // our own hold keeps this run going until now
+	ms.holdMu.Unlock()
 }
 
 func (k *Kernel) release(mod int32) {
-	if k.modules[mod].holds.Add(-1) == 0 {
+	ms := k.modules[mod]
+	ms.holdMu.Lock()
+	defer ms.holdMu.Unlock()
+	if ms.holds.Add(-1) == 0 {
+		ms.quiet = false
 		k.held.Add(-1)
 		k.chans.Gen().Add(1)
 	}

@@ -95,6 +95,11 @@ type modState struct {
 	outs  []*channel.Channel // declared lossless outputs (flow control)
 	inits atomic.Int32       // InitModule calls (ExternalLifecycle)
 	holds atomic.Int32       // HoldModule depth: handlers stopped while > 0 (hold.go)
+	// holdMu orders the changes of holds with quiet: some hold of the
+	// present run of holds (holds > 0 throughout) saw the handlers stop.
+	holdMu sync.Mutex
+	quiet  bool
+	life   sync.Mutex // one Fini or Init at a time, within a hold (hold.go)
 }
 
 // Boot starts a kernel with modules ([K1] CPU part, [M2]): arena → scheduler →

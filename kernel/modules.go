@@ -287,14 +287,21 @@ func (k *Kernel) modIndex(name string) int32 {
 }
 
 // restartModule re-runs a module's Fini and Init (the Restart directive of
-// [X2]); handlers of the module may still be running on other workers.
+// [X2]) on worker self; handlers of the module may still be running on
+// other workers, and other workers may be restarting it too: each restart
+// runs Fini and Init once, one after another.
 func (k *Kernel) restartModule(mod int32, self int) {
 	if mod <= 0 || int(mod) >= len(k.modules) {
 		return
 	}
+	w := k.workers[self]
+	w.restarts.Store(true) // other holds need not wait for this worker
+	defer w.restarts.Store(false)
 	k.hold(mod, self) // no handler of mod runs during Fini and Init
 	defer k.release(mod)
 	ms := k.modules[mod]
+	ms.life.Lock()
+	defer ms.life.Unlock()
 	k.stats.AddShared(cRestarts, 1)
 	ctx := &Ctx{k: k, mod: mod}
 	if ms.m.Fini != nil {
@@ -325,6 +332,8 @@ func (k *Kernel) InitModule(name string) error {
 	}
 	k.hold(mod, -1) // no handler of the module runs during its Init
 	defer k.release(mod)
+	ms.life.Lock()
+	defer ms.life.Unlock()
 	if err := ms.m.Init(&Ctx{k: k, mod: mod}); err != nil {
 		return fmt.Errorf("gmk: module %s: init: %w", name, err)
 	}
@@ -340,6 +349,8 @@ func (k *Kernel) FiniModule(name string) error {
 	if fini := k.modules[mod].m.Fini; fini != nil {
 		k.hold(mod, -1)
 		defer k.release(mod)
+		k.modules[mod].life.Lock()
+		defer k.modules[mod].life.Unlock()
 		if err := fini(&Ctx{k: k, mod: mod}); err != nil {
 			return fmt.Errorf("gmk: module %s: fini: %w", name, err)
 		}

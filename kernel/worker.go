@@ -60,6 +60,7 @@ type worker struct {
 
 	wakes    atomic.Uint64 // incremented on every unpark (Halt's quiescence check)
 	loops    atomic.Uint64 // the loop count, published each round while a module is held (hold.go)
+	restarts atomic.Bool   // in restartModule: out of every handler, a hold need not wait for it (hold.go)
 	holdWait []Task        // tasks of held modules (hold.go)
 	holdN    atomic.Int64  // len(holdWait), for pending()
 	lqDepth  atomic.Int64  // published at park: LQ, held tasks and outbox
