@@ -50,7 +50,9 @@ func (k *Kernel) ReleaseModule(name string) error {
 // that returned at once while the first still waited would let Fini or
 // Init run beside a handler. Workers in restartModule are out of every
 // handler and not waited for, so that two workers restarting the module at
-// once do not wait for each other.
+// once do not wait for each other; so are workers paused for a snapshot
+// (which waits for the restarting worker) and workers that left their loop
+// (Halt stops them without a last loop count).
 func (k *Kernel) hold(mod int32, self int) {
 	ms := k.modules[mod]
 	ms.holdMu.Lock()
@@ -68,7 +70,7 @@ func (k *Kernel) hold(mod int32, self int) {
 		loops[i] = w.loops.Load()
 	}
 	for i, w := range k.workers {
-		for i != self && !w.restarts.Load() && w.loops.Load() == loops[i] && k.state.Load() != stateHalted {
+		for i != self && !w.aside.Load() && w.loops.Load() == loops[i] && k.state.Load() != stateHalted {
 			k.core.Idle.Wake(i) // a parked worker loops once and is done
 			time.Sleep(20 * time.Microsecond)
 		}

@@ -1,6 +1,9 @@
 package kernel
 
 import (
+	"context"
+	"errors"
+	"io"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -152,5 +155,157 @@ func TestX2_ConcurrentRestartsWaitForHandlers(t *testing.T) {
 	}
 	if inits.Load() != 3 || finis.Load() != 3 { // boot, two restarts; two restarts, halt
 		t.Fatalf("inits %d finis %d, want 3 and 3", inits.Load(), finis.Load())
+	}
+}
+
+// stuckModule is a module "m" whose handler holds task 1's first run until
+// proceed is closed (closing inside when it starts, and recording its
+// worker), then returns st; every other run succeeds. Its Init and Fini
+// count.
+type stuckModule struct {
+	inside, proceed chan struct{}
+	worker          atomic.Int64
+	inits, finis    atomic.Int64
+	ok              atomic.Int64
+}
+
+func newStuck(st Status) (*stuckModule, Module) {
+	s := &stuckModule{inside: make(chan struct{}), proceed: make(chan struct{})}
+	return s, Module{Name: "m", Handlers: []Handler{{Type: 1, Fn: func(c *Ctx) Status {
+		if c.Task().Meta0 == 1 && c.Task().Aux == 0 {
+			s.worker.Store(int64(c.Worker()))
+			close(s.inside)
+			<-s.proceed
+			return st
+		}
+		s.ok.Add(1)
+		return OK
+	}}},
+		Init: func(*Ctx) error { s.inits.Add(1); return nil },
+		Fini: func(*Ctx) error { s.finis.Add(1); return nil }}
+}
+
+// await waits for ch; a hang fails the test (after a generous minute).
+func await(t *testing.T, what string, ch <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(time.Minute):
+		t.Fatalf("%s: still waiting after a minute (a deadlock)", what)
+	}
+}
+
+// [X1][K2] A handler fails into a module restart (ActRestart) after a Halt
+// whose time ran out has stopped the other worker: the restart's hold must
+// not wait for the loop count of a worker that is gone, or Halt, which
+// waits for the restarting worker, never returns. The restart runs; the
+// retried task is counted as queued.
+func TestX1_RestartWhileHaltStopsTheWorkers(t *testing.T) {
+	s, m := newStuck(FailCode(-5))
+	k := fxBoot(t, BootConfig{Workers: 2, Supervisor: &fxSup{act: ActRestart}}, m)
+	if err := k.Submit(Task{Type: 1, Meta0: 1}); err != nil {
+		t.Fatal(err)
+	}
+	<-s.inside
+	halted := make(chan struct{})
+	var haltErr error
+	go func() {
+		defer close(halted)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		haltErr = k.Halt(ctx)
+	}()
+	other := k.workers[1-s.worker.Load()]
+	fxWait(t, "the other worker to leave its loop", func() bool { return other.aside.Load() })
+	close(s.proceed) // FAIL → ActRestart → hold
+	await(t, "Halt", halted)
+	if !errors.Is(haltErr, context.DeadlineExceeded) {
+		t.Fatalf("halt: %v, want the deadline (a retried task was still queued)", haltErr)
+	}
+	r, _ := k.Halted()
+	checkIdentity(t, r)
+	if r.Stats.Restarts != 1 || r.Queued != 1 || s.inits.Load() != 2 || s.finis.Load() != 2 {
+		t.Fatalf("restarts %d queued %d inits %d finis %d, want 1, 1, 2, 2",
+			r.Stats.Restarts, r.Queued, s.inits.Load(), s.finis.Load())
+	}
+}
+
+// [F5][X1] A Snapshot while a worker's handler fails into a module
+// restart: the snapshot waits for that worker to pause, and the restart's
+// hold must not wait for the worker the snapshot has already paused. Both
+// finish; the retried task runs once the world resumes.
+func TestF5_SnapshotDuringARestart(t *testing.T) {
+	s, m := newStuck(FailCode(-5))
+	k := fxBoot(t, BootConfig{Workers: 2, Supervisor: &fxSup{act: ActRestart}}, m)
+	if err := k.Submit(Task{Type: 1, Meta0: 1}); err != nil {
+		t.Fatal(err)
+	}
+	<-s.inside
+	snapped := make(chan struct{})
+	var snapErr error
+	go func() {
+		defer close(snapped)
+		_, snapErr = k.Snapshot(io.Discard)
+	}()
+	fxWait(t, "the idle worker to pause", func() bool { return k.world.parked.Load() == 1 })
+	close(s.proceed) // FAIL → ActRestart → hold
+	await(t, "Snapshot", snapped)
+	if snapErr != nil {
+		t.Fatalf("snapshot: %v", snapErr)
+	}
+	fxWait(t, "the retried task", func() bool { return s.ok.Load() == 1 })
+	r := haltOK(t, k)
+	checkIdentity(t, r)
+	if r.Stats.Restarts != 1 || r.Stats.Completed != 1 || s.inits.Load() != 2 {
+		t.Fatalf("restarts %d completed %d inits %d, want 1, 1, 2", r.Stats.Restarts, r.Stats.Completed, s.inits.Load())
+	}
+}
+
+// [F5][K2] A Snapshot still waiting for a busy worker when a Halt whose
+// time ran out stops the workers returns ErrClosed instead of waiting for
+// workers that are gone, and lifts its stop of the world: a Submit after
+// the Halt fails with ErrClosed instead of waiting for the snapshot.
+func TestF5_SnapshotCutShortByHalt(t *testing.T) {
+	s, m := newStuck(OK)
+	k := fxBoot(t, BootConfig{Workers: 2}, m)
+	if err := k.Submit(Task{Type: 1, Meta0: 1}); err != nil {
+		t.Fatal(err)
+	}
+	<-s.inside
+	snapped := make(chan struct{})
+	var snapErr error
+	go func() {
+		defer close(snapped)
+		_, snapErr = k.Snapshot(io.Discard)
+	}()
+	fxWait(t, "the idle worker to pause", func() bool { return k.world.parked.Load() == 1 })
+	halted := make(chan struct{})
+	go func() {
+		defer close(halted)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		_ = k.Halt(ctx)
+	}()
+	fxWait(t, "Halt to stop the workers", func() bool { return k.stopping() })
+	close(s.proceed)
+	await(t, "Halt", halted)
+	await(t, "Snapshot", snapped)
+	if !errors.Is(snapErr, ErrClosed) {
+		t.Fatalf("snapshot: %v, want ErrClosed", snapErr)
+	}
+	submitted := make(chan error, 1)
+	go func() { submitted <- k.Submit(Task{Type: 1}) }()
+	select {
+	case err := <-submitted:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("submit after halt: %v, want ErrClosed", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("a Submit after Halt still waits for the snapshot's stop of the world")
+	}
+	r, _ := k.Halted()
+	checkIdentity(t, r)
+	if r.Stats.Completed != 1 {
+		t.Fatalf("completed %d, want 1", r.Stats.Completed)
 	}
 }

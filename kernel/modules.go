@@ -295,8 +295,8 @@ func (k *Kernel) restartModule(mod int32, self int) {
 		return
 	}
 	w := k.workers[self]
-	w.restarts.Store(true) // other holds need not wait for this worker
-	defer w.restarts.Store(false)
+	w.aside.Store(true) // other holds need not wait for this worker
+	defer w.aside.Store(false)
 	k.hold(mod, self) // no handler of mod runs during Fini and Init
 	defer k.release(mod)
 	ms := k.modules[mod]

@@ -122,13 +122,27 @@ type world struct {
 
 // stopWorld pauses the workers at the top of their loops and holds outside
 // producers at the gate; it returns the function that resumes them. One at
-// a time (Snapshot holds snapMu).
-func (k *Kernel) stopWorld() (resume func()) {
+// a time (Snapshot holds snapMu). ok is false when Halt stopped the workers
+// before they all paused: the world is resumed, and there is nothing to
+// snapshot.
+func (k *Kernel) stopWorld() (resume func(), ok bool) {
 	k.snapMu.Lock()
 	ch := make(chan struct{})
 	k.world.resume.Store(&ch)
 	k.world.req.Store(true)
+	resume = func() {
+		k.world.req.Store(false)
+		close(ch)
+		for k.world.parked.Load() != 0 {
+			time.Sleep(10 * time.Microsecond) // every worker left the pause
+		}
+		k.snapMu.Unlock()
+	}
 	for int(k.world.parked.Load()) < len(k.workers) {
+		if k.stopping() {
+			resume() // a stopped worker never pauses; the paused ones leave on k.stop
+			return nil, false
+		}
 		for _, w := range k.workers {
 			k.core.Idle.Wake(w.id)
 		}
@@ -137,14 +151,7 @@ func (k *Kernel) stopWorld() (resume func()) {
 	for k.submitting.busy() {
 		time.Sleep(10 * time.Microsecond) // a producer between its check and its push
 	}
-	return func() {
-		k.world.req.Store(false)
-		close(ch)
-		for k.world.parked.Load() != 0 {
-			time.Sleep(10 * time.Microsecond) // every worker left the pause
-		}
-		k.snapMu.Unlock()
-	}
+	return resume, true
 }
 
 // pauseForWorld parks a worker while the world is stopped.
@@ -152,12 +159,14 @@ func (w *worker) pauseForWorld() {
 	w.out.Flush(&w.em) // so that the stopped world sees the deliveries in their queue
 	w.flush()
 	ch := w.k.world.resume.Load()
+	w.aside.Store(true) // a module's restart on another worker must not wait for this one
 	w.k.world.parked.Add(1)
 	select {
 	case <-*ch:
 	case <-w.k.stop:
 	}
 	w.k.world.parked.Add(-1)
+	w.aside.Store(false) // before the next loop count and dispatch (hold.go)
 }
 
 // waitWorld holds an outside producer while the world is stopped.

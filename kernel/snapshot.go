@@ -117,7 +117,10 @@ func (k *Kernel) Snapshot(w io.Writer) (int, error) {
 	if k.state.Load() != stateRunning {
 		return 0, ErrClosed
 	}
-	resume := k.stopWorld()
+	resume, ok := k.stopWorld()
+	if !ok {
+		return 0, ErrClosed // Halt stopped the workers meanwhile
+	}
 	defer resume()
 	bw := bufio.NewWriter(w)
 	var entries []SnapEntry

@@ -60,7 +60,7 @@ type worker struct {
 
 	wakes    atomic.Uint64 // incremented on every unpark (Halt's quiescence check)
 	loops    atomic.Uint64 // the loop count, published each round while a module is held (hold.go)
-	restarts atomic.Bool   // in restartModule: out of every handler, a hold need not wait for it (hold.go)
+	aside    atomic.Bool   // runs no handler now: restarting a module, paused for a snapshot, or gone (hold.go)
 	holdWait []Task        // tasks of held modules (hold.go)
 	holdN    atomic.Int64  // len(holdWait), for pending()
 	lqDepth  atomic.Int64  // published at park: LQ, held tasks and outbox
@@ -92,6 +92,7 @@ func newWorker(k *Kernel, id int, l *sched.Local, traceMem []byte) *worker {
 
 func (w *worker) run() {
 	defer w.k.wg.Done()
+	defer w.aside.Store(true) // gone: a hold must not wait for its loop count
 	defer w.timer.Stop()
 	idle := 0
 	for !w.k.stopping() {
