@@ -30,6 +30,7 @@ func (a *moduleActor) Receive(ctx actor.Context) {
 			}
 			e.mu.Unlock()
 			if !first {
+				e.startFailed()
 				panic(err) // a failed re-Init is a failure of the restart
 			}
 		}
@@ -96,10 +97,11 @@ func (a *supervisorActor) Receive(ctx actor.Context) {
 	}
 }
 
-// spawn starts child c and waits until it started (OTP starts children one
-// at a time, so Inits run in start order).
+// spawn starts child c and waits until its start ended (OTP starts children
+// one at a time, so Inits run in start order). A start whose Init failed
+// ends it too: that failure is a message to this supervisor.
 func (a *supervisorActor) spawn(ctx actor.Context, c *entry) {
-	up := c.nextStart()
+	up := c.nextTry()
 	pid, err := ctx.SpawnNamed(a.n.props(c), c.name)
 	if err != nil {
 		a.n.log.Error("spawn failed", zap.String("child", c.name), zap.Error(err))

@@ -159,7 +159,7 @@ func (r *recorder) RestartChildren(pids ...*actor.PID) {
 	if containsPID(pids, r.child) {
 		r.f.origin.awaitStart(r.f) // before the restart can begin
 	}
-	r.inTurn(pids, (*entry).nextStart, r.Supervisor.RestartChildren)
+	r.inTurn(pids, (*entry).nextTry, r.Supervisor.RestartChildren)
 }
 
 // inTurn applies do to each pid and waits for the event next returns

@@ -37,6 +37,7 @@ type probe struct {
 	typ                  uint32 // the task type it handles
 	inits, finis, ok, nr atomic.Int64
 	act                  atomic.Pointer[func(*kernel.Ctx) kernel.Status]
+	initErr              atomic.Pointer[func(n int64) error] // Init's result, given its call count
 	rec                  *recorderLog
 }
 
@@ -75,7 +76,14 @@ func init() {
 		}
 		pr := v.(*probe)
 		return kernel.Module{Handlers: []kernel.Handler{{Type: ps.Type, Fn: pr.handle}},
-			Init: func(*kernel.Ctx) error { pr.inits.Add(1); pr.rec.add("init " + pr.key); return nil },
+			Init: func(*kernel.Ctx) error {
+				n := pr.inits.Add(1)
+				pr.rec.add("init " + pr.key)
+				if f := pr.initErr.Load(); f != nil {
+					return (*f)(n)
+				}
+				return nil
+			},
 			Fini: func(*kernel.Ctx) error { pr.finis.Add(1); pr.rec.add("fini " + pr.key); return nil }}, nil
 	})
 }

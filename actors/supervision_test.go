@@ -8,6 +8,7 @@ package actors
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -317,5 +318,45 @@ func TestX2_FailureWhileItsRestartHoldsTheModule(t *testing.T) {
 	}
 	if runs[1].Load() != 2 || runs[2].Load() != 2 {
 		t.Fatalf("task 1 ran %d times, task 2 %d, want 2 each", runs[1].Load(), runs[2].Load())
+	}
+}
+
+// [X1][X2] A restart whose re-Init fails. one_for_all restarts a, b and c
+// one at a time, on the supervisor's own goroutine, waiting for each start
+// before the next. a's re-Init fails: the actor fails its restart, and that
+// failure is a message to the same supervisor. The supervisor must stop
+// waiting for a's start then (it waited out its start timeout once, with
+// the module held and every other failure of the subtree waiting); it
+// restarts the subtree again, and the task completes.
+func TestX2_FailedReInitDoesNotStallItsSupervisor(t *testing.T) {
+	core, logs := observer.New(zapcore.WarnLevel)
+	f := boot(t, stagesTree("one_for_all"), []string{"a", "b", "c"}, WithLogger(zap.New(core)))
+	a := f.probes["a"]
+	a.set(func(*kernel.Ctx) kernel.Status {
+		if a.nr.Load() == 1 {
+			panic("a crashes")
+		}
+		return kernel.OK
+	})
+	fail := func(n int64) error {
+		if n == 2 {
+			return errors.New("a's first re-Init fails")
+		}
+		return nil
+	}
+	a.initErr.Store(&fail)
+	f.submit(a.typ, 1)
+	waitFor(t, "the retried task", func() bool { return a.ok.Load() == 1 })
+	for _, e := range logs.All() {
+		if strings.Contains(e.Message, "did not") {
+			t.Fatalf("the supervisor waited out a start: %q %v", e.Message, e.ContextMap())
+		}
+	}
+	r := f.halt()
+	if got := a.inits.Load(); got != 3 {
+		t.Fatalf("a: Init ran %d times, want 3 (boot, the failed re-Init, the next)", got)
+	}
+	if r.Stats.Completed != 1 || r.Stats.Errored != 0 {
+		t.Fatalf("completed %d errored %d, want 1 and 0", r.Stats.Completed, r.Stats.Errored)
 	}
 }

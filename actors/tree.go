@@ -31,6 +31,7 @@ type entry struct {
 	pending  map[*Failure]bool // reported, not resolved
 	restarts []*Failure        // resolved when the module starts again
 	up       chan struct{}     // closed at the next start; replaced after
+	tried    chan struct{}     // closed when the next start ends, whether Init succeeded or not; replaced after
 	down     chan struct{}     // closed at the next stop; replaced after
 
 	// holdMu orders hold and unhold; holding is under it. It is not mu: a
@@ -107,7 +108,23 @@ func (e *entry) started(pid *actor.PID) (waiting []*Failure, wasStopped bool) {
 		close(e.up)
 		e.up = nil
 	}
+	e.endTryLocked()
 	return waiting, wasStopped
+}
+
+// startFailed records a start whose Init failed: the actor fails with it,
+// and its supervisor decides, once it is no longer waiting for this start.
+func (e *entry) startFailed() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.endTryLocked()
+}
+
+func (e *entry) endTryLocked() {
+	if e.tried != nil {
+		close(e.tried)
+		e.tried = nil
+	}
 }
 
 // stoppedNow records a stop and returns the failures to send to sys.error:
@@ -145,6 +162,19 @@ func (e *entry) nextStop() <-chan struct{} {
 		e.down = make(chan struct{})
 	}
 	return e.down
+}
+
+// nextTry returns a channel closed when the entry's next start ends, also
+// when its Init fails. A supervisor that starts its children one at a time
+// waits for this, not for nextStart: a child's failed start is a message to
+// that same supervisor, which it reads only when it stops waiting.
+func (e *entry) nextTry() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.tried == nil {
+		e.tried = make(chan struct{})
+	}
+	return e.tried
 }
 
 // nextStart returns a channel closed at the entry's next start.
