@@ -82,7 +82,9 @@ func (w *worker) runTask(t *Task) {
 		return
 	}
 	p.done++
-	sub.Ack(t.Seq)
+	if sub.Acks() {
+		w.ack(sub, t.Seq) // a replay buffer or an observer (observe.go)
+	}
 	w.ctx.t = nil
 }
 
@@ -115,7 +117,7 @@ func (w *worker) runFull(t *Task) {
 			sub.Begin(t.Seq)
 		}
 		if c.Closed() {
-			w.drop(t, statusChanClosed)
+			w.dropDelivery(t, statusChanClosed)
 			return
 		}
 		slot = sub.Handler
@@ -123,7 +125,7 @@ func (w *worker) runFull(t *Task) {
 		slot = k.types[t.Type].slot
 	}
 	if slot < 0 {
-		w.drop(t, task.UnknownType)
+		w.dropDelivery(t, task.UnknownType)
 		return
 	}
 	w.l.Shard.Add(k.layout.deq+int(t.Tenant), 1)
@@ -210,8 +212,8 @@ func (w *worker) complete(t *Task, sub *channel.Sub) {
 	if t.Payload != 0 {
 		w.release(t.Payload)
 	}
-	if sub != nil {
-		sub.Ack(t.Seq)
+	if sub != nil && sub.Acks() {
+		w.ack(sub, t.Seq)
 	}
 }
 
@@ -318,6 +320,7 @@ func (w *worker) retry(t *Task, delay int64, sub *channel.Sub) {
 // task came from a channel that has one, else sys.error.
 func (w *worker) toError(t *Task, code Status, sub *channel.Sub) {
 	k := w.k
+	w.ended(t, code)
 	if t.Flags&task.Snapshotted != 0 {
 		k.snapEnd(t)
 		t.Flags &^= task.Snapshotted // the report is a new task

@@ -48,6 +48,7 @@ type Kernel struct {
 	clock func() int64
 
 	state      atomic.Int32 // stateRunning → stateHalting → stateHalted
+	started    atomic.Bool  // Boot is starting the workers: control that must precede them is closed
 	stopFlag   atomic.Bool  // set by Halt when the workers must leave their loops
 	nextHome   atomic.Uint32
 	subMu      sync.Mutex // serialises changes of the workers' subscription lists
@@ -157,6 +158,7 @@ func Boot(cfg BootConfig, modules ...Module) (*Kernel, error) {
 			return nil, err
 		}
 	}
+	k.started.Store(true)
 	for _, w := range k.workers {
 		k.wg.Add(1)
 		go w.run()

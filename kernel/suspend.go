@@ -57,7 +57,6 @@ func (c *Ctx) Yielded() bool { return c.yielded }
 // worker changed since its last flush. A no-op outside a worker.
 func (c *Ctx) PublishChanStats() {
 	if c.w != nil {
-		c.w.flushCounts() // the route handoffs' channel emits
-		c.w.em.Shard.Flush()
+		c.w.publishCounts()
 	}
 }

@@ -121,6 +121,9 @@ type Channel struct {
 	emitMu spin
 	lseq   uint32
 	replay *replayBuf
+
+	obs   Observer // new subscriptions' observer (Observe); guarded by ctl
+	obsOK bool
 }
 
 // ID returns the channel's id (never 0).

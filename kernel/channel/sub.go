@@ -34,8 +34,11 @@ type Sub struct {
 	// numbered: deliveries are numbered by next (lossless P2P without a
 	// replay buffer, not the error handler). Set at construction.
 	numbered bool
-	// acks: the channel has a replay buffer, the only reader of acked (Ack
-	// is a no-op without one). Set at construction.
+	// replay: the channel has a replay buffer, the only reader of acked
+	// (Ack is a no-op without one). Set at construction.
+	replay bool
+	// acks: a completed delivery needs work (Acks): a replay buffer, or
+	// an observer of completions. Set with replay and by Observe.
 	acks bool
 	// paused stops the home worker from draining the queue (flow control
 	// from outside the workers: a relay whose consumer is slow). The queue
@@ -57,7 +60,13 @@ type Sub struct {
 	// credit is how many more deliveries the fast path may still take
 	// (Emitter.Room); Drained spends it too. Home worker only.
 	credit int32
-	_      [cacheLinePad - 12]byte
+	// obs hears of the deliveries the kernel is done with (Observe); nil:
+	// none. obsOK: of completions too. Set by Observe before the kernel's
+	// workers start (the kernel's duty), read by the workers after, on
+	// slow paths only: kept off the line that emitters read.
+	obsOK bool
+	obs   Observer
+	_     [cacheLinePad - 24]byte
 }
 
 // refill asks e.Room for the fast path's credit; false when there is none.
@@ -103,17 +112,33 @@ func (s *Sub) Degraded() bool { return s.degraded.Load() }
 // Acked returns the last acknowledged channel sequence.
 func (s *Sub) Acked() uint32 { return s.acked.Load() }
 
-// Ack records that the delivery with channel sequence seq is finished. Home
-// worker only. Only a replay buffer reads acknowledgements, so without one Ack
-// costs nothing (no atomic store per delivery).
+// Acks reports whether a completed delivery needs Ack or an observer's
+// report (Observed): the caller's one check per completion, so that a
+// subscription without a replay buffer or an observer of completions
+// costs nothing more.
+func (s *Sub) Acks() bool { return s.acks }
+
+// Ack records that the delivery with channel sequence seq completed. Home
+// worker only (or the worker that ran a retried delivery). Only a replay
+// buffer reads acknowledgements, so without one Ack costs nothing (no
+// atomic store per delivery).
 func (s *Sub) Ack(seq uint32) {
-	if !s.acks {
+	if !s.replay {
 		return
 	}
 	if int32(seq-s.acked.Load()) > 0 {
 		s.acked.Store(seq)
 	}
 }
+
+// Observed reports whether the observer (Observe) hears of a delivery
+// that ended with st: any that did not complete, a completion (OK) if it
+// asked for them.
+func (s *Sub) Observed(st task.Status) bool { return s.obs != nil && (st != task.OK || s.obsOK) }
+
+// Done tells the observer that the delivery with channel sequence seq
+// ended with st; the caller checked Observed(st).
+func (s *Sub) Done(seq uint32, st task.Status) { s.obs(s.index, seq, st) }
 
 // Drain pops up to len(dst) deliveries in FIFO order. Home worker only.
 func (s *Sub) Drain(dst []task.Task) int {
@@ -187,8 +212,39 @@ func (c *Channel) SetErrorHandler(home int, handler int32) (*Sub, error) {
 }
 
 func (c *Channel) newSub(index, home int, handler int32) *Sub {
-	return &Sub{ch: c, index: index, Home: home, Handler: handler, q: newRing(c.cap),
-		numbered: c.spec.Guarantee == Lossless && !c.lockedPath() && index != ErrorSub, acks: c.replay != nil}
+	s := &Sub{ch: c, index: index, Home: home, Handler: handler, q: newRing(c.cap),
+		numbered: c.spec.Guarantee == Lossless && !c.lockedPath() && index != ErrorSub, replay: c.replay != nil}
+	if index != ErrorSub {
+		s.obs, s.obsOK = c.obs, c.obsOK
+	}
+	s.acks = s.replay || s.obsOK
+	return s
+}
+
+// Observer is told that the kernel is done with the delivery to
+// subscriber sub with channel sequence seq (Task.Seq): st is OK when its
+// handler completed it, else the code it ended with (to an error handler,
+// sys.error or sys.dropped).
+type Observer func(sub int, seq uint32, st task.Status)
+
+// Observe makes fn hear of the deliveries to the channel's subscribers
+// (not to its error handler) that the kernel is done with: each that did
+// not complete, and with completions each that did. Deliveries end on the
+// kernel's workers, which call fn; it must not block. Call it once, under
+// the kernel's control, before any delivery is dispatched: the
+// subscriptions read their observer without synchronisation.
+func (c *Channel) Observe(fn Observer, completions bool) error {
+	c.ctl.Lock()
+	defer c.ctl.Unlock()
+	if c.obs != nil {
+		return fmt.Errorf("%w: %s has an observer already", task.ErrChanAlreadyBound, c.spec.Name)
+	}
+	c.obs, c.obsOK = fn, completions
+	for _, s := range c.Subs() {
+		s.obs, s.obsOK = fn, completions
+		s.acks = s.replay || completions
+	}
+	return nil
 }
 
 // DeliverError hands a failed delivery to the channel's error handler with its
