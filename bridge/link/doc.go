@@ -55,14 +55,18 @@
 //
 // A wire with an Ack cell (Wire.Ack) makes its channel survive a reset of
 // the consuming kernel ([B4], [F5]). The consuming endpoint acknowledges
-// what its kernel handled: its kernel's handler wrappers report each call
-// (Endpoint.Finished; the simulated GPU kernel does), and the pump stores
-// in the cell how many of the tasks it took out of the ring, counted in
-// ring order, are done with — the handler returned OK without yielding, or
-// a failure that ends the task, or RETRY with its retries used up (on a P2P
-// lossless channel; other channels count a task done once delivered) — and
-// whose fence has passed: what the handlers had emitted onto this kernel's
-// outgoing bridge channels by then has been published (track.go). The
+// what its kernel is done with: the kernel tells it of each delivery it
+// ends (kernel.ChanObserve, asked for by the relay's Init) — completed by
+// its handler, or ended otherwise: a failure or RETRY its supervisor did
+// not retry, a poisoned type, a yield limit, a stale payload, a closed
+// channel (to an error handler, sys.error or sys.dropped); never one it
+// will run again (a retry, a yield, a failure awaiting its supervisor).
+// The pump stores in the cell how many of the tasks it took out of the
+// ring, counted in ring order, are done with (on a P2P lossless channel;
+// other channels count a task done once delivered, and a task the channel
+// refused is done when refused) and whose fence has passed: what the
+// handlers had emitted onto this kernel's outgoing bridge channels by then
+// has been published, dropped, or failed (Stats.Failed; track.go). The
 // producing endpoint keeps every task it took in a window (window.go), its
 // payload reference retained, until it is acknowledged.
 //
@@ -96,7 +100,10 @@
 // minus what reconnects discarded with old rings. Every task a relay takes
 // is sent, dropped to sys.dropped, or — only when a kernel halts with the
 // bridge still busy — released and counted abandoned; a sent task of a
-// window is acknowledged, unacknowledged, or lapsed.
+// window is acknowledged, unacknowledged, or lapsed. A delivery the relay
+// fails (a payload over Config.MaxPayload, a stale one), or the kernel
+// ends before the relay runs, is never taken: it is counted Failed, and
+// the kernel counts it where it went (sys.error, sys.dropped).
 //
 // # Concurrency rules
 //
@@ -105,12 +112,13 @@
 //     ended by Stop, which waits for them.
 //   - New, Module and Start are called once, in that order, around the
 //     kernel's Boot (Module before it, Start after it). Reconnect is called
-//     by the same owner, never with Stop. Stop, Disconnect, Finished and
-//     Stats are safe from any goroutine. Close comes after the kernel's
-//     Halt.
+//     by the same owner, never with Stop. Stop, Disconnect and Stats are
+//     safe from any goroutine. Close comes after the kernel's Halt.
 //   - A window and its payload references belong to the sender goroutine;
-//     a tracker's fifo to the pump; Finished writes only a tracker's done
-//     slots (an atomic store each, no allocation).
+//     a tracker's fifo to the pump. The kernel's reports of ended
+//     deliveries run on its workers: they write only a tracker's done
+//     slots and an out-lane's failed count (an atomic store or add each,
+//     no allocation).
 //   - Transports are the caller's: close them after both endpoints stopped.
 //
 // # The caller's duties

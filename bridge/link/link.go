@@ -9,7 +9,6 @@ import (
 
 	"github.com/gmkernel/gmk/bridge"
 	"github.com/gmkernel/gmk/kernel"
-	"github.com/gmkernel/gmk/kernel/task"
 )
 
 // Chan is one bridge channel ([B1]): a channel declared identically on two
@@ -54,9 +53,8 @@ type Endpoint struct {
 
 	// Written by the relay's Init, before the kernel's workers start (so
 	// before any relay call) and before Start (its caller's order).
-	k       *kernel.Kernel
-	table   []*outLane // indexed by channel id: the relay's lookup
-	inTable []*inLane  // indexed by channel id: Finished's lookup (lanes that acknowledge)
+	k     *kernel.Kernel
+	table []*outLane // indexed by channel id: the relay's lookup
 
 	started  atomic.Bool
 	stopping atomic.Bool // Stop began: relays drop, loops leave
@@ -164,9 +162,14 @@ func (e *Endpoint) Module() kernel.Module {
 	return m
 }
 
-// init resolves channel ids on the booting kernel (the relay's Init hook).
+// init resolves channel ids on the booting kernel (the relay's Init hook)
+// and has it tell the lanes of the deliveries it ends (observe). A restart
+// of the relay module runs it again: the channels and observers stand.
 func (e *Endpoint) init(c *kernel.Ctx) error {
 	k := c.Kernel()
+	if e.k == k {
+		return nil
+	}
 	e.k = k
 	maxID := uint32(0)
 	for _, l := range e.outs {
@@ -190,14 +193,41 @@ func (e *Endpoint) init(c *kernel.Ctx) error {
 	for _, l := range e.outs {
 		e.table[l.id] = l
 	}
-	maxID = 0
-	for _, l := range e.ins {
-		maxID = max(maxID, l.id)
-	}
-	e.inTable = make([]*inLane, maxID+1)
+	return e.observe(k, c.Module(), det)
+}
+
+// observe has the kernel tell the lanes of the deliveries it is done with
+// (kernel.ChanObserve) — not on deterministic channels, which the kernel's
+// lane renumbers. An acknowledging in-lane hears of every delivery of its
+// channel (done): the kernel is done with it whether the handler
+// completed it or the kernel ended it otherwise — a failure, a poisoned
+// type, a yield limit, a closed channel — and never while it will run it
+// again. An out-lane hears of the relay's deliveries that did not complete
+// (ended): the relay failed them, or the kernel ended them before the
+// relay ran; they count for the fences (passed) as published ones do.
+func (e *Endpoint) observe(k *kernel.Kernel, relay string, det map[uint32]bool) error {
 	for _, l := range e.ins {
 		if l.track != nil && l.track.exact {
-			e.inTable[l.id] = l
+			if err := k.ChanObserve(l.id, l.done, true); err != nil {
+				return fmt.Errorf("link: %s: %w", l.ch, err)
+			}
+		}
+	}
+	subs := map[kernel.ChanID]int{} // the relay's subscriber index on each channel
+	for _, ci := range k.Channels() {
+		for _, s := range ci.Subs {
+			if s.Module == relay { // it declares no error handler
+				subs[ci.Stats.ID] = s.Index
+			}
+		}
+	}
+	for _, l := range e.outs {
+		if det[l.ch.Spec.Type] {
+			continue
+		}
+		l.rsub = subs[l.id]
+		if err := k.ChanObserve(l.id, l.ended, false); err != nil {
+			return fmt.Errorf("link: %s: %w", l.ch, err)
 		}
 	}
 	return nil
@@ -205,8 +235,8 @@ func (e *Endpoint) init(c *kernel.Ctx) error {
 
 // lanes, mark and passed make the endpoint its trackers' fencer (track.go):
 // a delivery of a channel this kernel sends over the bridge is done with
-// once its out-lane published or dropped it. mark runs on pumps, after
-// Init.
+// once its out-lane published, dropped or abandoned it, or it failed
+// (outLane.ended). mark runs on pumps, after Init.
 func (e *Endpoint) lanes() int { return len(e.outs) }
 
 func (e *Endpoint) mark(dst []uint64) {
@@ -218,32 +248,11 @@ func (e *Endpoint) mark(dst []uint64) {
 
 func (e *Endpoint) passed(at []uint64) bool {
 	for i, l := range e.outs {
-		if l.conn.Load().tx.Stats().Tasks+l.dropped.Load()+l.abandoned.Load() < at[i] {
+		if l.conn.Load().tx.Stats().Tasks+l.dropped.Load()+l.abandoned.Load()+l.failed.Load() < at[i] {
 			return false
 		}
 	}
 	return true
-}
-
-// Finished tells the endpoint that the handler of the current task of c
-// returned st ([B4], [F5]). The consuming kernel's handler wrappers call it
-// after every handler call (the simulated GPU kernel does); it acknowledges
-// a delivery of a P2P lossless bridge channel whose wire has an Ack cell
-// once the task is done with: the handler returned OK without yielding, or a
-// failure that ends the task (to the channel's error handler or
-// sys.error), or RETRY with its retries used up. Any other call is a
-// no-op. Safe from any worker; allocation-free.
-func (e *Endpoint) Finished(c *kernel.Ctx, st kernel.Status) {
-	t := c.Task()
-	if t == nil || t.Flags&task.ChannelMsg == 0 || t.Subscriber() != 0 || int(t.ChannelID()) >= len(e.inTable) {
-		return
-	}
-	l := e.inTable[t.ChannelID()]
-	if l == nil || c.Yielded() || st == kernel.Retry && int(t.Aux) < l.k.RetryLimit(t.Type) {
-		return
-	}
-	c.PublishChanStats() // the emits of this handler count in the next mark: the ack waits for them
-	l.track.done(t.Seq)
 }
 
 // Start starts the senders and pumps on k, the kernel booted with Module.

@@ -127,6 +127,11 @@ func (l *inLane) run() {
 	}
 }
 
+// done is the kernel's report that it is done with delivery seq of the
+// channel, however it ended (Endpoint.observe): the tracker marks it. Any
+// worker; allocation-free.
+func (l *inLane) done(_ int, seq uint32, _ kernel.Status) { l.track.done(seq) }
+
 // take copies one polled batch out of the ring: runtime header fields are
 // cleared (the channel stamps its own), payloads move into this kernel's
 // arena ([B3]). An arena momentarily full makes it wait — the ring keeps the
@@ -193,6 +198,9 @@ func (l *inLane) emit() bool {
 			}
 		}
 		if errors.Is(err, kernel.ErrChanClosed) {
+			if l.track != nil {
+				l.track.refused(len(l.pend) - l.off) // done with: no later acknowledgement waits for them
+			}
 			l.finish() // closed (or suspended) here: in-flight tasks go to sys.dropped ([C9])
 			return true
 		}

@@ -21,10 +21,10 @@ type handling struct {
 	payload     string
 }
 
-// acker consumes host.rx on the peer kernel through a handler wrapped the
-// way a GPU kernel wraps its handlers: after the call it reports the status
-// to the endpoint (Finished), which acknowledges the task. Its first sight
-// of task hangAt blocks until release is closed: a hung peer.
+// acker consumes host.rx on the peer kernel; the peer's kernel tells its
+// endpoint which deliveries it is done with (kernel.ChanObserve), and the
+// endpoint acknowledges them. Its first sight of task hangAt blocks until
+// release is closed: a hung peer.
 type acker struct {
 	mu      sync.Mutex
 	seen    []handling
@@ -34,7 +34,7 @@ type acker struct {
 	once    sync.Once
 }
 
-func (a *acker) module(ep **link.Endpoint, g kernel.ChanDecl) kernel.Module {
+func (a *acker) module(g kernel.ChanDecl) kernel.Module {
 	g.Name, g.Dir, g.Type = "host.rx", kernel.Consume, tIn
 	fn := func(c *kernel.Ctx) kernel.Status {
 		t := c.Task()
@@ -49,11 +49,7 @@ func (a *acker) module(ep **link.Endpoint, g kernel.ChanDecl) kernel.Module {
 		return kernel.OK
 	}
 	return kernel.Module{Name: "consumer", Channels: []kernel.ChanDecl{g},
-		Handlers: []kernel.Handler{{Type: tIn, Fn: func(c *kernel.Ctx) kernel.Status {
-			st := fn(c)
-			(*ep).Finished(c, st)
-			return st
-		}}}}
+		Handlers: []kernel.Handler{{Type: tIn, Fn: fn}}}
 }
 
 func (a *acker) handled() []handling {
@@ -80,7 +76,7 @@ func TestB4_ReconnectRedeliversUnacknowledged(t *testing.T) {
 	a2 := &acker{hangAt: ^uint64(0), hung: make(chan struct{}), release: make(chan struct{})}
 	var eb1, eb2 *link.Endpoint
 	prod := producer("ingest", "host.rx", tIn, lossless)
-	chans, err := link.Route(fxSide("a", []kernel.Module{prod}), fxSide("b", []kernel.Module{a1.module(&eb1, lossless)}))
+	chans, err := link.Route(fxSide("a", []kernel.Module{prod}), fxSide("b", []kernel.Module{a1.module(lossless)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +92,7 @@ func TestB4_ReconnectRedeliversUnacknowledged(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := fxKernel(t, kernel.BootConfig{ID: "a", Workers: 2}, prod, ea.Module())
-	b1 := fxKernel(t, kernel.BootConfig{ID: "b", Workers: 2}, a1.module(&eb1, lossless), eb1.Module())
+	b1 := fxKernel(t, kernel.BootConfig{ID: "b", Workers: 2}, a1.module(lossless), eb1.Module())
 	for _, s := range []struct {
 		e *link.Endpoint
 		k *kernel.Kernel
@@ -150,7 +146,7 @@ func TestB4_ReconnectRedeliversUnacknowledged(t *testing.T) {
 	if eb2, err = link.New("b", []link.Wire{{Chan: ch, T: tb2, Ack: ack2}}, lcfg); err != nil {
 		t.Fatal(err)
 	}
-	b2 := fxKernel(t, kernel.BootConfig{ID: "b", Workers: 2}, a2.module(&eb2, lossless), eb2.Module())
+	b2 := fxKernel(t, kernel.BootConfig{ID: "b", Workers: 2}, a2.module(lossless), eb2.Module())
 	if err := eb2.Start(b2); err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +252,7 @@ func TestB4_ReconnectLossyLapses(t *testing.T) {
 	var eb1, eb2 *link.Endpoint
 	var dead atomic.Int64
 	prod := producer("ingest", "host.rx", tIn, lossy)
-	chans, err := link.Route(fxSide("a", []kernel.Module{prod}), fxSide("b", []kernel.Module{a1.module(&eb1, lossy)}))
+	chans, err := link.Route(fxSide("a", []kernel.Module{prod}), fxSide("b", []kernel.Module{a1.module(lossy)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +262,7 @@ func TestB4_ReconnectLossyLapses(t *testing.T) {
 	ea, _ := link.New("a", []link.Wire{{Chan: ch, T: ta, Ack: ack1}}, link.Config{})
 	eb1, _ = link.New("b", []link.Wire{{Chan: ch, T: tb, Ack: ack1}}, link.Config{})
 	a := fxKernel(t, kernel.BootConfig{ID: "a", Workers: 2}, prod, sysCounter(&dead), ea.Module())
-	b1 := fxKernel(t, kernel.BootConfig{ID: "b", Workers: 2}, a1.module(&eb1, lossy), eb1.Module())
+	b1 := fxKernel(t, kernel.BootConfig{ID: "b", Workers: 2}, a1.module(lossy), eb1.Module())
 	_ = ea.Start(a)
 	_ = eb1.Start(b1)
 	id := fxChan(t, a, "host.rx")
@@ -290,7 +286,7 @@ func TestB4_ReconnectLossyLapses(t *testing.T) {
 	ta2, tb2, _ := bridge.NewMemPairEpoch(bcfg, bridge.NextEpoch(st))
 	ack2 := new(atomic.Uint64)
 	eb2, _ = link.New("b", []link.Wire{{Chan: ch, T: tb2, Ack: ack2}}, link.Config{})
-	b2 := fxKernel(t, kernel.BootConfig{ID: "b", Workers: 2}, a2.module(&eb2, lossy), eb2.Module())
+	b2 := fxKernel(t, kernel.BootConfig{ID: "b", Workers: 2}, a2.module(lossy), eb2.Module())
 	_ = eb2.Start(b2)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

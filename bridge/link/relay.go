@@ -63,9 +63,12 @@ type outLane struct {
 	pflag  atomic.Bool
 
 	// Counters for Stats: taken by the relay; dropped by relay and sender
-	// (and Stop's sweep); abandoned by the sweeps; pauses under mu; the
-	// rest by the sender.
-	taken, dropped, abandoned, pauses atomic.Uint64
+	// (and Stop's sweep); abandoned by the sweeps; failed by the kernel's
+	// workers (ended); pauses under mu; the rest by the sender.
+	taken, dropped, abandoned, failed, pauses atomic.Uint64
+	// rsub is the relay's subscriber index on the channel: set by the
+	// relay's Init (Endpoint.observe), read-only afterwards.
+	rsub int
 	// flushReq asks the sender to publish what it staged as soon as the
 	// outbox is empty, without waiting out the batch interval: set by a
 	// tick fence's mark when the tick's deliveries are all in the outbox.
@@ -195,6 +198,19 @@ func (e *Endpoint) relay(c *kernel.Ctx) kernel.Status {
 	return kernel.OK
 }
 
+// ended is the kernel's report of a delivery of the channel that did not
+// complete ([C9]; Endpoint.observe): the relay failed it — a payload over
+// MaxPayload (ALLOC_FAIL) or a stale one, to sys.error — or the kernel
+// ended it before the relay ran (a poisoned type, the channel closed). The
+// relay's are counted (Stats.Failed): never taken, they are done with, and
+// a tracker's fence passes them as it passes published ones. Any worker;
+// allocation-free.
+func (l *outLane) ended(sub int, _ uint32, _ kernel.Status) {
+	if sub == l.rsub {
+		l.failed.Add(1)
+	}
+}
+
 // pushSlow waits for room in a full outbox. The pause bounds the outbox
 // (newOutLane), so this runs only if that bound is broken; it waits for the
 // sender rather than lose a task of a lossless channel, and gives up to
@@ -282,7 +298,7 @@ func (l *outLane) strand(x *kernel.Task, final bool) {
 func (l *outLane) stats() Stats {
 	c := l.conn.Load()
 	s := Stats{Chan: l.ch.Spec.Name, Dir: Out, Kernel: l.ch.From, Peer: l.ch.To, Transport: c.t.Kind(),
-		Down: l.down.Load(), Taken: l.taken.Load(), Dropped: l.dropped.Load(), Abandoned: l.abandoned.Load(),
+		Down: l.down.Load(), Taken: l.taken.Load(), Failed: l.failed.Load(), Dropped: l.dropped.Load(), Abandoned: l.abandoned.Load(),
 		Queued: uint64(l.box.Len()) + uint64(max(l.staged.Load(), 0)), Staged: uint64(max(l.batched.Load(), 0)), Pauses: l.pauses.Load(),
 		Discarded: l.discarded.Load(), Reconnects: l.reconns.Load()}
 	tx := c.tx.Stats()

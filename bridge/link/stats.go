@@ -31,7 +31,8 @@ func (d Dir) String() string {
 // consumer's, one per kernel incarnation — the producers' Sent minus the
 // consumers' Received minus the Discarded of either end is what the
 // current ring holds. After a quiescent Stop, Queued, Pending, that ring and
-// (with the peer up) Unacked are 0.
+// (with the peer up) Unacked are 0. Failed deliveries were never taken:
+// the kernel counts them where they went (sys.error, sys.dropped).
 type Stats struct {
 	Chan       string
 	Dir        Dir
@@ -44,6 +45,7 @@ type Stats struct {
 	Acks       bool   // the wire has an Ack cell: the Acked … Lapsed counts below apply
 
 	Taken     uint64 // Out: deliveries the relay took from the channel
+	Failed    uint64 // Out: deliveries that ended without being taken: the relay failed them (a payload over Config.MaxPayload: ALLOC_FAIL; a stale one) or the kernel did before the relay ran (a poisoned type, the channel closed)
 	Sent      uint64 // Out: tasks published into the ring (re-sends included)
 	Received  uint64 // In: tasks taken out of the ring
 	Delivered uint64 // In: tasks emitted into this kernel's channel
@@ -101,6 +103,6 @@ func (s Stats) String() string {
 		return fmt.Sprintf("%s %s←%s received=%d delivered=%d dropped=%d abandoned=%d pending=%d acked=%d discarded=%d lost=%d transfers=%d reconnects=%d",
 			s.Chan, s.Kernel, s.Peer, s.Received, s.Delivered, s.Dropped, s.Abandoned, s.Pending, s.Acked, s.Discarded, s.Lost, s.Transfers, s.Reconnects)
 	}
-	return fmt.Sprintf("%s %s→%s taken=%d sent=%d redelivered=%d dropped=%d abandoned=%d queued=%d acked=%d unacked=%d lapsed=%d discarded=%d transfers=%d pauses=%d reconnects=%d",
-		s.Chan, s.Kernel, s.Peer, s.Taken, s.Sent, s.Redelivered, s.Dropped, s.Abandoned, s.Queued, s.Acked, s.Unacked, s.Lapsed, s.Discarded, s.Transfers, s.Pauses, s.Reconnects)
+	return fmt.Sprintf("%s %s→%s taken=%d sent=%d redelivered=%d dropped=%d abandoned=%d queued=%d acked=%d unacked=%d lapsed=%d discarded=%d failed=%d transfers=%d pauses=%d reconnects=%d",
+		s.Chan, s.Kernel, s.Peer, s.Taken, s.Sent, s.Redelivered, s.Dropped, s.Abandoned, s.Queued, s.Acked, s.Unacked, s.Lapsed, s.Discarded, s.Failed, s.Transfers, s.Pauses, s.Reconnects)
 }

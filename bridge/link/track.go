@@ -19,25 +19,30 @@ import (
 // to fifo, in ring order: fDone for a task that ended at once (a lossy
 // channel's, or one delivered into a channel that is not P2P lossless:
 // acknowledged when delivered; a task the kernel could never take), else a
-// placeholder that the emit fills in with fEmitted|seq. The handler wrapper
-// of the consuming kernel reports a finished delivery (Endpoint.Finished)
-// by storing its seq in slots[seq&mask]: the slot holds the seq itself, so
-// a slot never needs clearing, and at most len(slots) tasks are
-// outstanding (the pump takes no more), so two outstanding seqs never share
-// a slot. scan pops the finished prefix of fifo and publishes its length.
+// placeholder that the emit fills in with fEmitted|seq, or fDone when the
+// channel refused the task (refused). The kernel reports each delivery it
+// is done with, whether its handler completed it or the kernel ended it
+// (kernel.ChanObserve; inLane.done), by storing its seq in slots[seq&mask]:
+// the slot holds the seq itself, so a slot never needs clearing, and at
+// most len(slots) tasks are outstanding (the pump takes no more), so two
+// outstanding seqs never share a slot. scan pops the finished prefix of
+// fifo and publishes its length.
 //
 // Fences. A handled task's work is not done while what its handler emitted
 // back over the bridge is still on this kernel: a reset would lose it with
 // the kernel, and the producer, having seen the task acknowledged, would not
 // send it again. So a finished prefix is acknowledged only once this
-// endpoint's out-lanes have published (or dropped) every delivery their
-// channels had accepted when the prefix was found finished, as far as the
-// kernel's channel counters show: scan records the prefix with a fence —
-// each out-channel's emits less drops — and publishes the largest prefix
-// whose fence the out-lanes have passed. The kernel's counters are sharded
-// per worker and published every few worker rounds, so a fence may miss
-// the last emits of a handler; what a reset then loses is counted in the
-// reset kernel's report (queued), never silently. (An exact, live count of
+// endpoint's out-lanes have published, dropped or failed (Stats.Failed)
+// every delivery their channels had accepted when the prefix was found
+// finished, as far as the kernel's channel counters show: scan records the
+// prefix with a fence — each out-channel's emits less drops — and
+// publishes the largest prefix whose fence the out-lanes have passed. The
+// kernel's counters are sharded per worker and published every few worker
+// rounds; the kernel publishes the ending worker's before it reports a
+// delivery done, so a fence counts what that delivery's handler emitted,
+// but may miss the last emits of handlers running elsewhere; what a reset
+// then loses is counted in the reset kernel's report (queued), never
+// silently. (An exact, live count of
 // a channel's accepted deliveries from the kernel would make the fence
 // exact; mark is the one place to change.) What a handler hands to a
 // channel local to this kernel is this kernel's work and, like anything
@@ -74,8 +79,8 @@ type fencer interface {
 	lanes() int
 	// mark writes each out-channel's deliveries so far into dst.
 	mark(dst []uint64)
-	// passed reports whether each out-lane has published or dropped as
-	// many deliveries as at says.
+	// passed reports whether each out-lane has published, dropped or
+	// failed as many deliveries as at says.
 	passed(at []uint64) bool
 }
 
@@ -121,15 +126,24 @@ func (t *tracker) took(done bool) {
 }
 
 // emitted records that the next n waiting tasks were emitted, in order.
-func (t *tracker) emitted(n int) {
+func (t *tracker) emitted(n int) { t.fill(n, true) }
+
+// refused records that the next n waiting tasks never will be: the channel
+// refused them (closed), and they went to sys.dropped. Done with, they
+// hold up no later acknowledgement.
+func (t *tracker) refused(n int) { t.fill(n, false) }
+
+func (t *tracker) fill(n int, emitted bool) {
 	for ; n > 0; n-- {
 		for t.fifo[t.emitAt&t.mask] != fWaiting {
 			t.emitAt++
 		}
-		t.last++
 		e := fDone
-		if t.exact {
-			e = fEmitted | uint64(t.last)
+		if emitted {
+			t.last++
+			if t.exact {
+				e = fEmitted | uint64(t.last)
+			}
 		}
 		t.fifo[t.emitAt&t.mask] = e
 		t.emitAt++

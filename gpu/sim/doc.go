@@ -27,9 +27,10 @@
 //
 // The host reaches the kernel only through the bridge: Boot takes the
 // kernel's ends of the bridge channels (link.Wire) and boots the link's
-// relay module with the GPU modules. Every handler call is reported to the
-// kernel's bridge end (link.Endpoint.Finished), which acknowledges to the
-// host the bridge deliveries the kernel is done with ([B4], [F5]). A wire
+// relay module with the GPU modules. The kernel tells its bridge end which
+// bridge deliveries it is done with, whether a handler completed them or
+// the kernel ended them (kernel.ChanObserve), and the bridge end
+// acknowledges them to the host ([B4], [F5]). A wire
 // for gpu.TraceChan makes the kernel ship its trace records to the host
 // ([O4], trace.go).
 //

@@ -3,11 +3,8 @@ package sim
 import (
 	"sync/atomic"
 
-	"github.com/gmkernel/gmk/bridge/link"
-
 	"github.com/gmkernel/gmk/gpu"
 	"github.com/gmkernel/gmk/kernel"
-	"github.com/gmkernel/gmk/kernel/task"
 )
 
 // worker is the simulator's state of one worker block: its heartbeat and its
@@ -28,25 +25,16 @@ type worker struct {
 }
 
 // wrap turns a GPU handler into the kernel's handler: it emulates the
-// handler's granularity ([G3], gpu.Lane), keeps the worker's heartbeat, and
-// tells the bridge endpoint how each call ended, so that it acknowledges the
-// bridge deliveries the kernel is done with ([B4], [F5]; link.Endpoint.Finished).
-func (s *Sim) wrap(h gpu.Handler, ws []worker, ep *link.Endpoint) kernel.HandlerFunc {
+// handler's granularity ([G3], gpu.Lane) and keeps the worker's heartbeat.
+// (The bridge endpoint learns from the kernel which deliveries it is done
+// with, handler or not: link's Endpoint.Module.)
+func (s *Sim) wrap(h gpu.Handler, ws []worker) kernel.HandlerFunc {
 	run := s.lanes(h, ws)
 	return func(c *kernel.Ctx) kernel.Status {
 		w := &ws[c.Worker()]
-		w.beat.Add(1) // odd: in a handler
-		st, returned := kernel.Status(task.Panicked), false
-		defer func() {
-			w.beat.Add(1)
-			if !returned { // a panic: the kernel ends the task as PANICKED
-				ep.Finished(c, st)
-			}
-		}()
-		st = run(c, w)
-		returned = true
-		ep.Finished(c, st)
-		return st
+		w.beat.Add(1)       // odd: in a handler
+		defer w.beat.Add(1) // even again, after a panic too
+		return run(c, w)
 	}
 }
 
@@ -80,11 +68,11 @@ func (s *Sim) lanes(h gpu.Handler, ws []worker) func(c *kernel.Ctx, w *worker) k
 
 // module converts a GPU module into the kernel module the simulated kernel
 // boots.
-func (s *Sim) module(m gpu.Module, ws []worker, ep *link.Endpoint) kernel.Module {
+func (s *Sim) module(m gpu.Module, ws []worker) kernel.Module {
 	km := kernel.Module{Name: m.Name, Version: m.Version, Channels: m.Channels, Init: m.Init, Fini: m.Fini}
 	for _, h := range m.Handlers {
 		km.Handlers = append(km.Handlers, kernel.Handler{Type: h.Type, Name: h.Name, Flags: h.Flags,
-			SharedBytes: h.SharedBytes, Fn: s.wrap(h, ws, ep)})
+			SharedBytes: h.SharedBytes, Fn: s.wrap(h, ws)})
 	}
 	return km
 }

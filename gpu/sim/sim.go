@@ -171,7 +171,7 @@ func (s *Sim) Boot(spec gpu.BootSpec) error {
 	}
 	mods := make([]kernel.Module, 0, len(gmods))
 	for _, m := range gmods {
-		mods = append(mods, s.module(m, ws, ep))
+		mods = append(mods, s.module(m, ws))
 	}
 	k, err := kernel.Boot(s.kernelConfig(spec), mods...)
 	if err != nil {
