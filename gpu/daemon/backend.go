@@ -152,13 +152,24 @@ func (b *Backend) Dead() <-chan struct{} {
 
 // Boot implements gpu.Backend: it starts the daemon with the regions of
 // spec.Bridge and the status page, waits for its ready line, and boots the
-// kernel over the control path.
+// kernel over the control path. A Boot that fails leaves no daemon and no
+// control path running (the next Boot starts one again); the status page
+// stays, with the bridges' Ack cells in it, until Halt.
 func (b *Backend) Boot(spec gpu.BootSpec) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.p.Load() != nil {
 		return gpu.ErrBooted
 	}
+	if err := b.boot(spec); err != nil {
+		b.closeControl()
+		return err
+	}
+	return nil
+}
+
+// boot is Boot's work, with no daemon running.
+func (b *Backend) boot(spec gpu.BootSpec) error {
 	if err := b.checkModules(spec.Modules); err != nil {
 		return err
 	}
@@ -324,13 +335,19 @@ func (b *Backend) Reset(context.Context) (gpu.HaltReport, error) {
 
 // shutdown ends the control path and releases the status page (Halt).
 func (b *Backend) shutdown() {
+	b.closeControl()
+	if b.page != nil {
+		_ = b.page.close()
+		b.page, b.used = nil, 0
+	}
+}
+
+// closeControl ends the control path, if it runs: the remote's gRPC server
+// and the host's ActorSystem.
+func (b *Backend) closeControl() {
 	if b.rem != nil {
 		b.rem.Shutdown(false)
 		b.sys.Shutdown()
 		b.rem, b.sys = nil, nil
-	}
-	if b.page != nil {
-		_ = b.page.close()
-		b.page, b.used = nil, 0
 	}
 }

@@ -52,8 +52,10 @@
 // Info, Dead and Pid are safe from any goroutine. Halt ends the control
 // path (the host's ActorSystem) and unmaps the status page: the bridges'
 // Ack cells must not be used after it (gpu/system stops its bridge end
-// first). No goroutine of the package outlives Halt or a failed Boot; the
-// daemon process outlives neither.
+// first). A failed Boot ends the control path too, and keeps the status
+// page for the next Boot, which starts the control path again. No
+// goroutine of the package outlives Halt or a failed Boot; the daemon
+// process outlives neither.
 //
 // The package runs on Linux (memfd); elsewhere Backend's NewBridge returns
 // bridge.ErrUnsupported.

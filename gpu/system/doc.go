@@ -34,7 +34,10 @@
 // channel: each end's identity (link.Stats: a task re-sent after a reset
 // counts once) and that the current ring holds nothing a quiescent halt
 // should have delivered. A halt whose context ends first cuts the rest
-// short, counts it, and returns ErrBusy.
+// short, counts it, and returns ErrBusy. So does, at once, a halt that
+// finds the GPU kernel down — reset, and its reboot failed — while the
+// bridge holds tasks only a reboot would move (unacknowledged, or kept
+// for the reconnect); with none, such a halt is quiescent.
 //
 // # The watchdog: reset, reboot, redelivery
 //
@@ -50,10 +53,11 @@
 // channels see CHAN_CLOSED meanwhile and retry.
 //
 // Nothing handed to a lossless bridge channel is lost ([B4], [F5]): the GPU
-// kernel acknowledges the tasks it handled — its handler returned for good
-// (link.Endpoint.Finished, which the simulated kernel's handler wrappers
-// call), and what the handlers emitted back over the bridge had been
-// published, as far as the kernel's counters show — and the CPU end keeps
+// kernel acknowledges the tasks it is done with — its handler completed
+// them, or the kernel ended them otherwise (a failure, a poisoned type, a
+// yield limit; kernel.ChanObserve tells the bridge end), and what the
+// handlers emitted back over the bridge had been published, as far as the
+// kernel's counters show — and the CPU end keeps
 // every task until then; after the reboot it sends the rest again, first,
 // flagged task.Redelivered (Report.Redelivered counts them). A task is thus
 // handled at least once, and a second time only as a redelivery. What a
@@ -83,9 +87,11 @@
 // # Concurrency
 //
 // A System has one owner, which calls Boot, Watch, Disconnect and Halt; the
-// watchdog's goroutine resets and reboots the GPU kernel under the system's
-// lock. CPU(), GPU(), PID, Links, Resets, Summary, ActorStats and
-// TraceLost may be used from any goroutine, DrainTrace from one at a time,
-// and the kernels' own methods are safe for concurrent use. Producers
-// outside the kernels stop before Halt.
+// watchdog's goroutine resets and reboots the GPU kernel, and Halt stops it
+// first. CPU(), GPU(), PID, Links, Resets, Summary, ActorStats and
+// TraceLost may be used from any goroutine — a CPU handler included: the
+// system's lock is never held while the CPU kernel or its bridge end is
+// waited for — DrainTrace from one at a time, and the kernels' own methods
+// are safe for concurrent use. Producers outside the kernels stop before
+// Halt.
 package system

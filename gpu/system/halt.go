@@ -121,44 +121,65 @@ func (r Report) Check() error {
 // releases the transports. Producers outside the kernels must have
 // stopped. If ctx ends first, the rest is cut short — the kernels stop
 // without draining, and what they or the bridge held is counted (queued,
-// dropped, abandoned) — and Halt returns ErrBusy with the report. The
+// dropped, abandoned) — and Halt returns ErrBusy with the report. So it
+// does at once, without waiting for ctx, when a reset left the GPU kernel
+// down (its reboot failed) and the bridge holds tasks only a reboot would
+// move; a down system that holds none halts as a quiescent one. The
 // report's Check holds either way.
 func (s *System) Halt(ctx context.Context) (Report, error) {
 	s.stopWatch()
 	if s.gw != nil {
 		s.gw.stop() // no more messages become tasks
 	}
-	quiet := s.quiesce(ctx)
+	busy := s.quiesce(ctx)
 	s.ep.Stop()
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	var r Report
 	var errs []error
-	g, err := s.gpu.Halt(ctx)
-	if err != nil && !(s.down && errors.Is(err, gpu.ErrNotBooted)) {
+	g, resets, err := s.haltGPU(ctx)
+	if err != nil {
 		errs = append(errs, err)
 	}
-	r.GPU, r.Resets = g, s.reaped(g.Reaped)
+	r.GPU, r.Resets = g, resets
+	// Without mu: the CPU kernel's Halt waits for its workers, whose
+	// handlers may be calling Links.
 	if err := s.cpu.Halt(ctx); err != nil {
 		errs = append(errs, err)
 	}
 	s.ep.Close()
+	s.mu.Lock()
 	s.closeBridges()
+	s.mu.Unlock()
 	r.CPU, _ = s.cpu.Halted()
-	r.Links = s.ep.Stats()
-	for _, x := range r.Resets {
-		r.Links = append(r.Links, x.Links...)
-	}
-	r.Links = append(r.Links, g.Links...)
+	r.Links = append(s.ep.Stats(), s.final...)
 	r.CPUPayload = s.cpu.LivePayloads()
-	r.Quiescent = quiet
-	if !quiet {
-		return r, fmt.Errorf("%w: %w", ErrBusy, ctx.Err())
+	r.Quiescent = busy == nil
+	if busy != nil {
+		return r, busy
 	}
 	if len(errs) > 0 {
 		return r, errs[0]
 	}
 	return r, nil
+}
+
+// haltGPU halts the GPU kernel and reaps the kernels resets left behind;
+// from then on Links reports their final counts. It returns the GPU
+// kernel's report and the resets' (reaped ones final).
+func (s *System) haltGPU(ctx context.Context) (gpu.HaltReport, []gpu.HaltReport, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, err := s.gpu.Halt(ctx)
+	if s.down && errors.Is(err, gpu.ErrNotBooted) {
+		err = nil // a reset left it down: there was only reaping to do
+	}
+	resets := s.reaped(g.Reaped)
+	s.final = nil
+	for _, x := range resets {
+		s.final = append(s.final, x.Links...)
+	}
+	s.final = append(s.final, g.Links...)
+	s.halted = true
+	return g, resets, err
 }
 
 // reaped returns the reset reports with each Stuck one replaced, in order,
@@ -179,17 +200,31 @@ func (s *System) reaped(reaped []gpu.HaltReport) []gpu.HaltReport {
 // moving between a kernel and the bridge is counted by both for a moment,
 // never by neither (the relay counts it before its handler returns; the
 // pump counts it after the emit), so an idle observation is real. It
-// returns false when ctx ends first.
-func (s *System) quiesce(ctx context.Context) bool {
+// returns nil then, and an error wrapping ErrBusy when ctx ends first.
+//
+// A GPU kernel that a reset left down (its reboot failed) takes and sends
+// nothing: once the CPU kernel is idle and the bridge stands still, what
+// the bridge still holds — tasks unacknowledged, or kept for the reboot —
+// stays there. quiesce then returns ErrBusy at once rather than wait for
+// ctx; with nothing held, the system is idle.
+//
+// The watchdog has stopped: the GPU kernel stays down, or up, meanwhile.
+func (s *System) quiesce(ctx context.Context) error {
+	s.mu.Lock()
+	down := s.down
+	s.mu.Unlock()
 	tick := time.NewTicker(100 * time.Microsecond)
 	defer tick.Stop()
 	var last uint64
 	stable := 0
 	for {
 		moved, busy := settled(s.Links())
-		if !busy && s.cpu.Quiescent() && s.gpuQuiescent() && moved == last {
+		if (!busy || down) && s.cpu.Quiescent() && (down || s.gpu.Quiescent()) && moved == last {
 			if stable++; stable == 2 {
-				return true
+				if busy {
+					return fmt.Errorf("%w: the GPU kernel is down (a reset whose reboot failed) and the bridge holds tasks only a reboot would move", ErrBusy)
+				}
+				return nil
 			}
 		} else {
 			stable = 0
@@ -197,21 +232,16 @@ func (s *System) quiesce(ctx context.Context) bool {
 		last = moved
 		select {
 		case <-ctx.Done():
-			return false
+			return fmt.Errorf("%w: %w", ErrBusy, ctx.Err())
 		case <-tick.C:
 		}
 	}
 }
 
-func (s *System) gpuQuiescent() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return !s.down && s.gpu.Quiescent()
-}
-
-// settled returns a progress count of the bridge (tasks taken) and whether
-// any task is between a relay and its delivery, held for a reconnect, or
-// not yet acknowledged — per channel, over every end of it.
+// settled returns a progress count of the bridge (tasks taken by a relay,
+// or out of a ring, delivered or dropped) and whether any task is between
+// a relay and its delivery, held for a reconnect, or not yet acknowledged
+// — per channel, over every end of it.
 func settled(ls []link.Stats) (moved uint64, busy bool) {
 	type bal struct{ in, out uint64 }
 	per := map[string]*bal{}
@@ -228,6 +258,7 @@ func settled(ls []link.Stats) (moved uint64, busy bool) {
 			b.out += l.Dropped + l.Abandoned
 			busy = busy || l.Queued != 0 || l.Acks && l.Unacked != 0
 		} else {
+			moved += l.Received + l.Delivered + l.Dropped
 			b.out += l.Delivered + l.Dropped + l.Abandoned + l.Lost
 		}
 	}

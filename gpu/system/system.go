@@ -64,13 +64,20 @@ type System struct {
 	ts      *traceSink             // the GPU kernel's traces (Config.Trace); nil: none
 	unfence func()                 // unties the fenced lanes (Config.Fence); nil: not fenced
 
-	// mu serialises the watchdog's reset and reboot with Halt, and guards
-	// what they change; Links and Halt read it.
+	// mu guards the fields below, which the watchdog's reset and reboot
+	// (on its goroutine, which Halt stops first) and Halt change, and Links,
+	// Resets and Disconnect read from any goroutine — a CPU handler
+	// included. So mu is never held while the CPU kernel's workers or its
+	// bridge end's pumps and senders are waited for (they may be waiting
+	// for mu): only across short steps and the GPU kernel's Reset and Halt,
+	// which wait for the GPU kernel alone.
 	mu      sync.Mutex
 	bridges []gpu.Bridge     // the current transports, one per pair
 	retired []gpu.Bridge     // transports of earlier epochs, closed at Halt
 	resets  []gpu.HaltReport // what each reset of the GPU kernel found, in order
 	down    bool             // the GPU kernel was reset and has not rebooted yet
+	halted  bool             // Halt halted the GPU kernel: final holds its side
+	final   []link.Stats     // the GPU kernels' bridge ends at Halt (Report.Links less the CPU's)
 }
 
 // pair is the bridge channels one transport carries: at most one each way.
@@ -293,11 +300,15 @@ func (s *System) Summary() Summary { return s.summary }
 
 // Links returns the counters of every bridge channel end: the CPU kernel's
 // (cumulative across reconnects), those of every GPU kernel a reset ended,
-// and the running GPU kernel's.
+// and the running GPU kernel's; once Halt halted the GPU kernel, their
+// final counts (Report.Links).
 func (s *System) Links() []link.Stats {
 	out := s.ep.Stats()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.halted {
+		return append(out, s.final...)
+	}
 	for _, r := range s.resets {
 		out = append(out, r.Links...)
 	}
@@ -352,40 +363,65 @@ func (s *System) reset(ctx context.Context) (gpu.HaltReport, error) {
 // redelivered — and resumes its bridge channels. ctx bounds the reconnect.
 // On an error the GPU kernel is down (reset again if it had booted) and a
 // later reboot may succeed.
+//
+// The CPU end's Detach and Reconnect run without mu: they wait for its
+// pumps, which wait for room in the CPU kernel's channels, which its
+// handlers make — and a handler may be calling Links.
 func (s *System) reboot(ctx context.Context) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.down {
+	down := s.down
+	s.mu.Unlock()
+	if !down {
 		return nil
 	}
 	if err := s.ep.Detach(ctx); err != nil { // the CPU end lets go of the old rings before they are renewed
 		return fmt.Errorf("system: detach: %w", err)
 	}
+	cpuW, gpuW, err := s.renewBridges()
+	if err != nil {
+		return err
+	}
+	spec := s.spec
+	spec.Bridge = gpuW
+	if err := s.gpu.Boot(spec); err != nil { // while down, Links does not ask the backend
+		return fmt.Errorf("system: reboot %s: %w", s.gpu.Info().ID, err)
+	}
+	s.mu.Lock()
+	s.down = false // Links counts the new kernel's ends from their first task
+	s.mu.Unlock()
+	if err := s.ep.Reconnect(ctx, cpuW); err != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if r, rerr := s.gpu.Reset(context.Background()); rerr == nil {
+			s.resets = append(s.resets, r)
+		}
+		s.down = true
+		return fmt.Errorf("system: reconnect %s: %w", s.gpu.Info().ID, err)
+	}
+	return nil
+}
+
+// renewBridges renews every transport for the GPU kernel's next boot and
+// returns both kernels' wires over the new ones.
+func (s *System) renewBridges() (cpuW, gpuW []link.Wire, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for i, b := range s.bridges {
 		nb, err := s.renewBridge(b)
 		if err != nil {
-			return fmt.Errorf("system: renew bridge: %w", err)
+			return nil, nil, fmt.Errorf("system: renew bridge: %w", err)
 		}
 		s.retired = append(s.retired, b)
 		s.bridges[i] = nb
 	}
-	cpuW, gpuW := s.wires()
-	spec := s.spec
-	spec.Bridge = gpuW
-	if err := s.gpu.Boot(spec); err != nil {
-		return fmt.Errorf("system: reboot %s: %w", s.gpu.Info().ID, err)
-	}
-	if err := s.ep.Reconnect(ctx, cpuW); err != nil {
-		if r, rerr := s.gpu.Reset(context.Background()); rerr == nil {
-			s.resets = append(s.resets, r)
-		}
-		return fmt.Errorf("system: reconnect %s: %w", s.gpu.Info().ID, err)
-	}
-	s.down = false
-	return nil
+	cpuW, gpuW = s.wires()
+	return cpuW, gpuW, nil
 }
 
-// ErrBusy reports a Halt whose context ended before the system was quiescent.
+// ErrBusy reports a Halt that found the system busy: its context ended
+// before the system was quiescent, or a reset had left the GPU kernel down
+// (its reboot failed) with tasks on the bridge that only a reboot would
+// move (Halt).
 var ErrBusy = errors.New("system: halted before the system was quiescent")
 
 // whySim discovers GPUs ([K1]) and says why the system runs the simulated
