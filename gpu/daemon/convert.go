@@ -76,7 +76,7 @@ func linksToPB(ls []link.Stats) []*daemonpb.LinkStats {
 			Down: s.Down, Fault: s.Fault, Reconnects: s.Reconnects, Acks: s.Acks, Taken: s.Taken, Sent: s.Sent,
 			Received: s.Received, Delivered: s.Delivered, Dropped: s.Dropped, Abandoned: s.Abandoned, Queued: s.Queued,
 			Pending: s.Pending, Redelivered: s.Redelivered, Acked: s.Acked, Unacked: s.Unacked, Lapsed: s.Lapsed,
-			Discarded: s.Discarded, Lost: s.Lost, Transfers: s.Transfers, Pauses: s.Pauses}
+			Discarded: s.Discarded, Lost: s.Lost, Transfers: s.Transfers, Pauses: s.Pauses, Failed: s.Failed, Staged: s.Staged}
 	}
 	return out
 }
@@ -89,7 +89,7 @@ func linksFromPB(ls []*daemonpb.LinkStats) []link.Stats {
 			Taken: s.GetTaken(), Sent: s.GetSent(), Received: s.GetReceived(), Delivered: s.GetDelivered(), Dropped: s.GetDropped(),
 			Abandoned: s.GetAbandoned(), Queued: s.GetQueued(), Pending: s.GetPending(), Redelivered: s.GetRedelivered(),
 			Acked: s.GetAcked(), Unacked: s.GetUnacked(), Lapsed: s.GetLapsed(), Discarded: s.GetDiscarded(), Lost: s.GetLost(),
-			Transfers: s.GetTransfers(), Pauses: s.GetPauses()}
+			Transfers: s.GetTransfers(), Pauses: s.GetPauses(), Failed: s.GetFailed(), Staged: s.GetStaged()}
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package system
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/gmkernel/gmk/gpu"
@@ -108,12 +109,9 @@ func (s *System) Watch(cfg WatchConfig) (stop func()) {
 		}
 		s.watch(cfg, tick, quit)
 	}()
-	stop = func() {
-		select {
-		case <-quit:
-		default:
-			close(quit)
-		}
+	var once sync.Once
+	stop = func() { // from any goroutine, any number of times (Halt calls it too)
+		once.Do(func() { close(quit) })
 		<-done
 	}
 	s.unwatch.Store(&stop)

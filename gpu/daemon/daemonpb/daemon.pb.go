@@ -957,6 +957,8 @@ type LinkStats struct {
 	Lost          uint64                 `protobuf:"varint,23,opt,name=lost,proto3" json:"lost,omitempty"`
 	Transfers     uint64                 `protobuf:"varint,24,opt,name=transfers,proto3" json:"transfers,omitempty"`
 	Pauses        uint64                 `protobuf:"varint,25,opt,name=pauses,proto3" json:"pauses,omitempty"`
+	Failed        uint64                 `protobuf:"varint,26,opt,name=failed,proto3" json:"failed,omitempty"`
+	Staged        uint64                 `protobuf:"varint,27,opt,name=staged,proto3" json:"staged,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1162,6 +1164,20 @@ func (x *LinkStats) GetTransfers() uint64 {
 func (x *LinkStats) GetPauses() uint64 {
 	if x != nil {
 		return x.Pauses
+	}
+	return 0
+}
+
+func (x *LinkStats) GetFailed() uint64 {
+	if x != nil {
+		return x.Failed
+	}
+	return 0
+}
+
+func (x *LinkStats) GetStaged() uint64 {
+	if x != nil {
+		return x.Staged
 	}
 	return 0
 }
@@ -1414,7 +1430,7 @@ const file_daemon_proto_rawDesc = "" +
 	"\bsys_lost\x18\t \x01(\x04R\asysLost\x12%\n" +
 	"\x0epayload_misuse\x18\n" +
 	" \x01(\x04R\rpayloadMisuse\x12\x1a\n" +
-	"\brestarts\x18\v \x01(\x04R\brestarts\"\xf9\x04\n" +
+	"\brestarts\x18\v \x01(\x04R\brestarts\"\xa9\x05\n" +
 	"\tLinkStats\x12\x12\n" +
 	"\x04chan\x18\x01 \x01(\tR\x04chan\x12\x10\n" +
 	"\x03dir\x18\x02 \x01(\rR\x03dir\x12\x16\n" +
@@ -1443,7 +1459,9 @@ const file_daemon_proto_rawDesc = "" +
 	"\tdiscarded\x18\x16 \x01(\x04R\tdiscarded\x12\x12\n" +
 	"\x04lost\x18\x17 \x01(\x04R\x04lost\x12\x1c\n" +
 	"\ttransfers\x18\x18 \x01(\x04R\ttransfers\x12\x16\n" +
-	"\x06pauses\x18\x19 \x01(\x04R\x06pauses\"%\n" +
+	"\x06pauses\x18\x19 \x01(\x04R\x06pauses\x12\x16\n" +
+	"\x06failed\x18\x1a \x01(\x04R\x06failed\x12\x16\n" +
+	"\x06staged\x18\x1b \x01(\x04R\x06staged\"%\n" +
 	"\x04Halt\x12\x1d\n" +
 	"\n" +
 	"timeout_ns\x18\x01 \x01(\x03R\ttimeoutNs\"\xb1\x01\n" +
