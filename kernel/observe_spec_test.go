@@ -10,9 +10,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gmkernel/gmk/kernel/alloc"
 	"github.com/gmkernel/gmk/kernel/trace"
@@ -456,4 +458,52 @@ func TestO1_MetricsAddUp(t *testing.T) {
 		t.Fatalf("user metric %d, want %d", v, 2*nOK)
 	}
 	t.Logf("%v; acct.in refused %d emits with CHAN_FULL", r.Stats, full)
+}
+
+// [O1][S6] An idle worker wakes every ParkWait to look for work; those
+// looks are not traced: at level ALL, an idle kernel records no park or
+// wake for many ParkWaits (it recorded a pair per worker per look, which
+// filled the rings and sys.trace). When work comes, the worker that runs
+// it records a wake before the task and a park after it.
+func TestO1_IdleWorkersDoNotTraceTheirLooks(t *testing.T) {
+	fxNeedTrace(t)
+	var ran atomic.Int64
+	m := Module{Name: "obs", Handlers: []Handler{{Type: 1, Fn: func(*Ctx) Status { ran.Add(1); return OK }}}}
+	k := fxBoot(t, BootConfig{Workers: 2, TraceLevel: trace.All, ParkWait: time.Millisecond}, m)
+	parks := func() (n int) {
+		k.DrainTrace(func(_ int, r *trace.Record) {
+			if r.Event == trace.WorkerPark || r.Event == trace.WorkerWake {
+				n++
+			}
+		})
+		return n
+	}
+	parks() // the first parks
+	fxWait(t, "the workers to settle", func() bool {
+		time.Sleep(5 * time.Millisecond)
+		return parks() == 0
+	})
+	time.Sleep(50 * time.Millisecond) // 50 looks per worker
+	if n := parks(); n != 0 {
+		t.Fatalf("%d park and wake records while idle for 50 ParkWaits, want 0", n)
+	}
+	if err := k.Submit(Task{Type: 1}); err != nil {
+		t.Fatal(err)
+	}
+	fxWait(t, "the task", func() bool { return ran.Load() == 1 })
+	var seq []trace.Event
+	fxWait(t, "the worker to park again", func() bool {
+		k.DrainTrace(func(_ int, r *trace.Record) {
+			switch r.Event {
+			case trace.WorkerWake, trace.WorkerPark, trace.TaskStart:
+				seq = append(seq, r.Event)
+			}
+		})
+		return len(seq) > 0 && seq[len(seq)-1] == trace.WorkerPark
+	})
+	start := slices.Index(seq, trace.TaskStart)
+	if start < 1 || seq[start-1] != trace.WorkerWake {
+		t.Fatalf("records %v: want a wake before the task's start and a park after", seq)
+	}
+	checkIdentity(t, haltOK(t, k))
 }

@@ -53,6 +53,7 @@ type worker struct {
 	next    int
 	guarded bool
 	inFn    bool
+	dozing  bool // parked, woke to look, parks again: no park or wake traced (traceWake)
 
 	held  []heldQ // tasks waiting for room on a full channel (held.go)
 	nheld int
@@ -112,6 +113,9 @@ func (w *worker) run() {
 		}
 		if n := w.gather(); n > 0 {
 			idle = 0
+			if trace.Enabled && w.dozing {
+				w.traceWake(false) // work came after all: the wake it had not recorded
+			}
 			w.dispatch(w.batch[:n])
 			if w.iter&(flushEvery-1) == 0 {
 				w.flush()
@@ -120,6 +124,9 @@ func (w *worker) run() {
 		}
 		if ran > 0 {
 			idle = 0
+			if trace.Enabled && w.dozing {
+				w.traceWake(false)
+			}
 			continue
 		}
 		if idle++; idle < w.k.cfg.Spin {
@@ -381,7 +388,7 @@ func (w *worker) park() {
 		w.wakes.Add(1)
 		return
 	}
-	if trace.Enabled && w.k.levels.Enabled(0, trace.WorkerPark) {
+	if trace.Enabled && !w.dozing && w.k.levels.Enabled(0, trace.WorkerPark) {
 		w.traceRaw(trace.WorkerPark, 0, 0, 0, 0)
 	}
 	d := w.k.cfg.ParkWait
@@ -391,17 +398,42 @@ func (w *worker) park() {
 		}
 	}
 	w.timer.Reset(d)
+	timedOut := false
 	select {
 	case <-idle.C(w.id):
 	case <-w.timer.C:
+		timedOut = true
 	case <-w.k.stop:
 	}
 	w.timer.Stop()
 	idle.Unmark(w.id)
 	w.wakes.Add(1)
-	if trace.Enabled && w.k.levels.Enabled(0, trace.WorkerWake) {
+	if trace.Enabled {
+		w.traceWake(timedOut)
+	}
+}
+
+// traceWake records the end of a park. A park that timed out with nothing
+// to do is not recorded, nor is the next park (dozing): an idle worker
+// wakes every ParkWait to look, and would otherwise fill its trace buffer,
+// and sys.trace, with a park and a wake each time. A dozing worker that
+// finds work after all records the wake then (run), so every run of work
+// stands between a wake and a park.
+func (w *worker) traceWake(timedOut bool) {
+	if timedOut && !w.hasWork() && !w.eventDue() && !w.k.stopping() {
+		w.dozing = true
+		return
+	}
+	w.dozing = false
+	if w.k.levels.Enabled(0, trace.WorkerWake) {
 		w.traceRaw(trace.WorkerWake, 0, 0, 0, 0)
 	}
+}
+
+// eventDue reports whether the worker's EVQ holds an event due now.
+func (w *worker) eventDue() bool {
+	due, ok := w.evq.PeekDue()
+	return ok && due <= w.k.clock()
 }
 
 func (w *worker) hasWork() bool {
