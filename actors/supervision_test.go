@@ -360,3 +360,49 @@ func TestX2_FailedReInitDoesNotStallItsSupervisor(t *testing.T) {
 		t.Fatalf("completed %d errored %d, want 1 and 0", r.Stats.Completed, r.Stats.Errored)
 	}
 }
+
+// [X1][X2] The same for a respawn (Reset): the supervisor spawns the
+// stopped module and waits for its start on its own goroutine; the
+// module's Init fails there, and the supervisor must read that failure
+// at once — its strategy restarts the module, whose next Init succeeds,
+// and Reset returns with the module running and no longer poisoned.
+func TestX2_ResetWhoseInitFailsOnce(t *testing.T) {
+	core, logs := observer.New(zapcore.WarnLevel)
+	stopFailures := actor.DeciderFunc(func(reason any) actor.Directive {
+		if _, ok := reason.(*Failure); ok {
+			return actor.StopDirective // a handler's failure stops the module
+		}
+		return actor.RestartDirective // a failed start is tried again
+	})
+	f := boot(t, stagesTree("one_for_one"), []string{"a", "b", "c"}, WithLogger(zap.New(core)),
+		WithStrategy("stages", actor.NewOneForOneStrategy(5, time.Minute, stopFailures)))
+	b := f.probes["b"]
+	b.set(func(*kernel.Ctx) kernel.Status { panic("b crashes") })
+	f.submit(b.typ, 1)
+	waitFor(t, "b stopped", func() bool { return !f.n.Running("b") && f.reports(task.Poisoned) == 1 })
+	b.set(nil)
+	fail := func(n int64) error {
+		if n == 2 { // the respawn's Init
+			return errors.New("b's respawn fails once")
+		}
+		return nil
+	}
+	b.initErr.Store(&fail)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := f.n.Reset(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range logs.All() {
+		if strings.Contains(e.Message, "did not") {
+			t.Fatalf("the supervisor waited out a start: %q %v", e.Message, e.ContextMap())
+		}
+	}
+	if !f.n.Running("b") || f.n.Kernel().Poisoned(b.typ) || b.inits.Load() != 3 {
+		t.Fatalf("after Reset: running %v poisoned %v inits %d, want true, false, 3",
+			f.n.Running("b"), f.n.Kernel().Poisoned(b.typ), b.inits.Load())
+	}
+	f.submit(b.typ, 2)
+	waitFor(t, "service", func() bool { return b.ok.Load() == 1 })
+	f.halt()
+}
