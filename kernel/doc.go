@@ -66,6 +66,13 @@
 // handler blocks its worker. Halt waits for the workers; no goroutine survives
 // it.
 //
+// Some control waits for the workers: a module hold (HoldModule, a restart's
+// Fini and Init) until none runs the module's handlers, Snapshot until all
+// pause, Halt until all leave. Code that runs on the workers — handlers, a
+// Supervisor's Decide, a ChanObserve function — must therefore not wait for
+// a lock that is held while such control waits, nor call the outside API
+// (Submit, ChanEmit …), which a Snapshot holds at the gate.
+//
 // # Costs
 //
 // The per-task path takes no lock, allocates nothing, and reads no clock
