@@ -4,10 +4,8 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/gmkernel/gmk/bridge"
-	"github.com/gmkernel/gmk/bridge/link"
 	"github.com/gmkernel/gmk/kernel"
 )
 
@@ -33,56 +31,16 @@ func TestB4_AckWhenTheConsumerClosesItsChannel(t *testing.T) {
 			return kernel.OK
 		}}},
 		Init: func(c *kernel.Ctx) (err error) { in, err = c.Kernel().Chan("host.rx"); return err }}
-	chans, err := link.Route(fxSide("a", []kernel.Module{prod}), fxSide("b", []kernel.Module{cons}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ta, tb, _ := bridge.NewMemPair(bridge.Config{Capacity: 64})
-	ack := new(atomic.Uint64)
-	ea, err := link.New("a", []link.Wire{{Chan: chans[0], T: ta, Ack: ack}}, link.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eb, err := link.New("b", []link.Wire{{Chan: chans[0], T: tb, Ack: ack}}, link.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := fxKernel(t, kernel.BootConfig{ID: "a", Workers: 2}, prod, ea.Module())
-	b := fxKernel(t, kernel.BootConfig{ID: "b", Workers: 2}, cons, eb.Module())
-	if err := ea.Start(a); err != nil {
-		t.Fatal(err)
-	}
-	if err := eb.Start(b); err != nil {
-		t.Fatal(err)
-	}
-	id := fxChan(t, a, "host.rx")
+	p := fxBootPair(t, fxSpec{a: []kernel.Module{prod}, b: []kernel.Module{cons}, bridge: bridge.Config{Capacity: 64}, acks: true})
+	id := fxChan(t, p.a, "host.rx")
 	for i := range n {
-		if err := a.ChanEmitWait(context.Background(), id, kernel.Task{Type: tIn, Meta0: uint64(i)}); err != nil {
+		if err := p.a.ChanEmitWait(context.Background(), id, kernel.Task{Type: tIn, Meta0: uint64(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	fxWait(t, "every task acknowledged", func() bool { s := ea.Stats()[0]; return s.Acked == n && s.Unacked == 0 })
-	ea.Stop()
-	eb.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for _, k := range []*kernel.Kernel{b, a} {
-		if err := k.Halt(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ea.Close()
-	eb.Close()
-	_ = ta.Close()
-	_ = tb.Close()
-	out, rx := ea.Stats()[0], eb.Stats()[0]
-	for _, s := range []link.Stats{out, rx} {
-		if err := s.Check(); err != nil {
-			t.Fatal(err)
-		}
-		t.Log(s)
-	}
-	r, _ := b.Halted()
+	fxWait(t, "every task acknowledged", func() bool { s := p.ea.Stats()[0]; return s.Acked == n && s.Unacked == 0 })
+	p.halt()
+	r, _ := p.b.Halted()
 	if h := handled.Load(); h < closeAt+1 || uint64(h)+r.Stats.Dropped != n {
 		t.Fatalf("b handled %d and dropped %d of %d tasks: want the first %d handled, the rest dropped", h, r.Stats.Dropped, n, closeAt+1)
 	}

@@ -2,6 +2,7 @@ package link_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +28,7 @@ type fxSpec struct {
 	link   link.Config
 	cfgB   kernel.BootConfig // b's kernel config (a's is small and default)
 	arena  int               // both kernels' arena size; default 8 MiB
+	acks   bool              // each wire gets an Ack cell: P2P lossless channels acknowledge
 }
 
 func fxBootPair(t testing.TB, s fxSpec) *fxPair {
@@ -46,7 +48,11 @@ func fxBootPair(t testing.TB, s fxSpec) *fxPair {
 			ta, tb = tb, ta // b sends on its side-A ring, a receives on its side-B ring
 		}
 		p.trs = append(p.trs, ta, tb)
-		wa, wb = append(wa, link.Wire{Chan: c, T: ta}), append(wb, link.Wire{Chan: c, T: tb})
+		var ack *atomic.Uint64
+		if s.acks {
+			ack = new(atomic.Uint64)
+		}
+		wa, wb = append(wa, link.Wire{Chan: c, T: ta, Ack: ack}), append(wb, link.Wire{Chan: c, T: tb, Ack: ack})
 	}
 	if p.ea, err = link.New("a", wa, s.link); err != nil {
 		t.Fatal(err)
