@@ -117,7 +117,7 @@ func (w *worker) runFull(t *Task) {
 			sub.Begin(t.Seq)
 		}
 		if c.Closed() {
-			w.dropDelivery(t, statusChanClosed)
+			w.drop(t, statusChanClosed)
 			return
 		}
 		slot = sub.Handler
@@ -125,7 +125,7 @@ func (w *worker) runFull(t *Task) {
 		slot = k.types[t.Type].slot
 	}
 	if slot < 0 {
-		w.dropDelivery(t, task.UnknownType)
+		w.drop(t, task.UnknownType)
 		return
 	}
 	w.l.Shard.Add(k.layout.deq+int(t.Tenant), 1)
@@ -344,9 +344,11 @@ func (w *worker) toError(t *Task, code Status, sub *channel.Sub) {
 	k.toSys(sh, &w.em, k.sysError, t, code)
 }
 
-// drop routes an undeliverable task to sys.dropped ([M3], [C9]).
+// drop routes an undeliverable task to sys.dropped ([M3], [C9]), telling
+// the observer of its subscription, if any (ended).
 func (w *worker) drop(t *Task, code Status) {
 	k := w.k
+	w.ended(t, code)
 	if t.Flags&task.Snapshotted != 0 {
 		k.snapEnd(t)
 		t.Flags &^= task.Snapshotted

@@ -62,8 +62,8 @@ func (w *worker) ack(sub *channel.Sub, seq uint32) {
 }
 
 // ended tells the observer of t's subscription that the kernel ended
-// delivery t with code without its handler completing it (toError, and
-// the drops of deliveries). Slow paths only.
+// delivery t with code without its handler completing it (toError, drop).
+// Slow paths only.
 func (w *worker) ended(t *Task, code Status) {
 	if t.Flags&task.ChannelMsg == 0 {
 		return
@@ -72,13 +72,6 @@ func (w *worker) ended(t *Task, code Status) {
 		w.publishCounts()
 		s.Done(t.Seq, code)
 	}
-}
-
-// dropDelivery ends delivery t in sys.dropped with code ([C9]), telling
-// its observer.
-func (w *worker) dropDelivery(t *Task, code Status) {
-	w.ended(t, code)
-	w.drop(t, code)
 }
 
 // publishCounts publishes the worker's counters now: the short path's and

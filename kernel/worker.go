@@ -254,7 +254,7 @@ func (w *worker) drainClosed(s *channel.Sub, room int) {
 	}
 	w.wakeWaiters(s.Channel())
 	for i := range w.drain[:m] {
-		w.dropDelivery(&w.drain[i], statusChanClosed)
+		w.drop(&w.drain[i], statusChanClosed)
 	}
 }
 
