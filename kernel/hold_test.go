@@ -169,9 +169,12 @@ type stuckModule struct {
 	ok              atomic.Int64
 }
 
-func newStuck(st Status) (*stuckModule, Module) {
+// startStuck boots cfg with a stuckModule returning st and returns once
+// task 1 is in its handler.
+func startStuck(t *testing.T, st Status, cfg BootConfig) (*stuckModule, *Kernel) {
+	t.Helper()
 	s := &stuckModule{inside: make(chan struct{}), proceed: make(chan struct{})}
-	return s, Module{Name: "m", Handlers: []Handler{{Type: 1, Fn: func(c *Ctx) Status {
+	m := Module{Name: "m", Handlers: []Handler{{Type: 1, Fn: func(c *Ctx) Status {
 		if c.Task().Meta0 == 1 && c.Task().Aux == 0 {
 			s.worker.Store(int64(c.Worker()))
 			close(s.inside)
@@ -183,16 +186,46 @@ func newStuck(st Status) (*stuckModule, Module) {
 	}}},
 		Init: func(*Ctx) error { s.inits.Add(1); return nil },
 		Fini: func(*Ctx) error { s.finis.Add(1); return nil }}
+	k := fxBoot(t, cfg, m)
+	if err := k.Submit(Task{Type: 1, Meta0: 1}); err != nil {
+		t.Fatal(err)
+	}
+	<-s.inside
+	return s, k
 }
 
-// await waits for ch; a hang fails the test (after a generous minute).
-func await(t *testing.T, what string, ch <-chan struct{}) {
+// background runs fn on its own goroutine; its error comes on the channel.
+func background(fn func() error) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- fn() }()
+	return ch
+}
+
+// await returns what ch brings; a hang fails the test (after a generous
+// minute).
+func await(t *testing.T, what string, ch <-chan error) error {
 	t.Helper()
 	select {
-	case <-ch:
+	case err := <-ch:
+		return err
 	case <-time.After(time.Minute):
 		t.Fatalf("%s: still waiting after a minute (a deadlock)", what)
+		return nil
 	}
+}
+
+// haltIn is a Halt of k given d to drain.
+func haltIn(k *Kernel, d time.Duration) func() error {
+	return func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		return k.Halt(ctx)
+	}
+}
+
+// snapshot is a Snapshot of k, written nowhere.
+func snapshot(k *Kernel) func() error {
+	return func() error { _, err := k.Snapshot(io.Discard); return err }
 }
 
 // [X1][K2] A handler fails into a module restart (ActRestart) after a Halt
@@ -201,26 +234,13 @@ func await(t *testing.T, what string, ch <-chan struct{}) {
 // waits for the restarting worker, never returns. The restart runs; the
 // retried task is counted as queued.
 func TestX1_RestartWhileHaltStopsTheWorkers(t *testing.T) {
-	s, m := newStuck(FailCode(-5))
-	k := fxBoot(t, BootConfig{Workers: 2, Supervisor: &fxSup{act: ActRestart}}, m)
-	if err := k.Submit(Task{Type: 1, Meta0: 1}); err != nil {
-		t.Fatal(err)
-	}
-	<-s.inside
-	halted := make(chan struct{})
-	var haltErr error
-	go func() {
-		defer close(halted)
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-		defer cancel()
-		haltErr = k.Halt(ctx)
-	}()
+	s, k := startStuck(t, FailCode(-5), BootConfig{Workers: 2, Supervisor: &fxSup{act: ActRestart}})
+	halted := background(haltIn(k, 20*time.Millisecond))
 	other := k.workers[1-s.worker.Load()]
 	fxWait(t, "the other worker to leave its loop", func() bool { return other.aside.Load() })
 	close(s.proceed) // FAIL → ActRestart → hold
-	await(t, "Halt", halted)
-	if !errors.Is(haltErr, context.DeadlineExceeded) {
-		t.Fatalf("halt: %v, want the deadline (a retried task was still queued)", haltErr)
+	if err := await(t, "Halt", halted); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("halt: %v, want the deadline (a retried task was still queued)", err)
 	}
 	r, _ := k.Halted()
 	checkIdentity(t, r)
@@ -235,23 +255,12 @@ func TestX1_RestartWhileHaltStopsTheWorkers(t *testing.T) {
 // hold must not wait for the worker the snapshot has already paused. Both
 // finish; the retried task runs once the world resumes.
 func TestF5_SnapshotDuringARestart(t *testing.T) {
-	s, m := newStuck(FailCode(-5))
-	k := fxBoot(t, BootConfig{Workers: 2, Supervisor: &fxSup{act: ActRestart}}, m)
-	if err := k.Submit(Task{Type: 1, Meta0: 1}); err != nil {
-		t.Fatal(err)
-	}
-	<-s.inside
-	snapped := make(chan struct{})
-	var snapErr error
-	go func() {
-		defer close(snapped)
-		_, snapErr = k.Snapshot(io.Discard)
-	}()
+	s, k := startStuck(t, FailCode(-5), BootConfig{Workers: 2, Supervisor: &fxSup{act: ActRestart}})
+	snapped := background(snapshot(k))
 	fxWait(t, "the idle worker to pause", func() bool { return k.world.parked.Load() == 1 })
 	close(s.proceed) // FAIL → ActRestart → hold
-	await(t, "Snapshot", snapped)
-	if snapErr != nil {
-		t.Fatalf("snapshot: %v", snapErr)
+	if err := await(t, "Snapshot", snapped); err != nil {
+		t.Fatalf("snapshot: %v", err)
 	}
 	fxWait(t, "the retried task", func() bool { return s.ok.Load() == 1 })
 	r := haltOK(t, k)
@@ -266,42 +275,19 @@ func TestF5_SnapshotDuringARestart(t *testing.T) {
 // workers that are gone, and lifts its stop of the world: a Submit after
 // the Halt fails with ErrClosed instead of waiting for the snapshot.
 func TestF5_SnapshotCutShortByHalt(t *testing.T) {
-	s, m := newStuck(OK)
-	k := fxBoot(t, BootConfig{Workers: 2}, m)
-	if err := k.Submit(Task{Type: 1, Meta0: 1}); err != nil {
-		t.Fatal(err)
-	}
-	<-s.inside
-	snapped := make(chan struct{})
-	var snapErr error
-	go func() {
-		defer close(snapped)
-		_, snapErr = k.Snapshot(io.Discard)
-	}()
+	s, k := startStuck(t, OK, BootConfig{Workers: 2})
+	snapped := background(snapshot(k))
 	fxWait(t, "the idle worker to pause", func() bool { return k.world.parked.Load() == 1 })
-	halted := make(chan struct{})
-	go func() {
-		defer close(halted)
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-		defer cancel()
-		_ = k.Halt(ctx)
-	}()
+	halted := background(haltIn(k, 20*time.Millisecond))
 	fxWait(t, "Halt to stop the workers", func() bool { return k.stopping() })
 	close(s.proceed)
 	await(t, "Halt", halted)
-	await(t, "Snapshot", snapped)
-	if !errors.Is(snapErr, ErrClosed) {
-		t.Fatalf("snapshot: %v, want ErrClosed", snapErr)
+	if err := await(t, "Snapshot", snapped); !errors.Is(err, ErrClosed) {
+		t.Fatalf("snapshot: %v, want ErrClosed", err)
 	}
-	submitted := make(chan error, 1)
-	go func() { submitted <- k.Submit(Task{Type: 1}) }()
-	select {
-	case err := <-submitted:
-		if !errors.Is(err, ErrClosed) {
-			t.Fatalf("submit after halt: %v, want ErrClosed", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("a Submit after Halt still waits for the snapshot's stop of the world")
+	submitted := background(func() error { return k.Submit(Task{Type: 1}) })
+	if err := await(t, "a Submit after Halt (the snapshot's stop of the world)", submitted); !errors.Is(err, ErrClosed) {
+		t.Fatalf("submit after halt: %v, want ErrClosed", err)
 	}
 	r, _ := k.Halted()
 	checkIdentity(t, r)
