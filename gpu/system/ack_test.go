@@ -47,39 +47,36 @@ func haltWithin(t *testing.T, s *system.System, d time.Duration) (system.Report,
 	return r, link.Stats{}
 }
 
-// [B4] [F5] [F1] [F3] [C9] Every host.rx delivery the GPU kernel ends is
-// acknowledged once, whether or not its handler ran to the end: a handler
-// failure sends it to sys.error, and once the type is poisoned (32
-// failures) the kernel sends the rest there without calling the handler.
+// [B4] [F5] [F1] [F3] [Y3] [C9] Every host.rx delivery the GPU kernel
+// ends is acknowledged once, whether or not its handler ran to the end:
+//   - a handler failure sends it to sys.error, and once the type is
+//     poisoned (32 failures) the kernel sends the rest there without
+//     calling the handler;
+//   - a handler that always yields reaches the yield limit: the kernel
+//     ends the delivery (sys.error), and acknowledges it then, not at any
+//     of the yields before.
+//
 // The CPU end then holds nothing unacknowledged and the halt is quiescent.
-func TestB4_AckFailedAndPoisonedDeliveries(t *testing.T) {
-	const n = 100
-	s := boot(t, system.Config{CPUModules: []kernel.Module{ingest},
-		GPUModules: []gpu.Module{gpuSink(func(*kernel.Ctx) kernel.Status { return kernel.FailCode(-3) })}})
-	emitInline(t, s.CPU(), n)
-	r, rx := haltWithin(t, s, 20*time.Second)
-	if rx.Acked != n || rx.Unacked != 0 {
-		t.Fatalf("host.rx acked %d unacked %d, want %d and 0", rx.Acked, rx.Unacked, n)
-	}
-	if st := r.GPU.Kernel.Stats; st.Errored != n {
-		t.Fatalf("gpu kernel errored %d, want %d", st.Errored, n)
-	}
-}
-
-// [B4] [F5] [Y3] A handler that always yields reaches the yield limit: the
-// kernel ends the delivery (sys.error) without the handler finishing it,
-// and acknowledges it then, not at any of the yields before.
-func TestB4_AckAtYieldLimit(t *testing.T) {
-	const n = 3
-	s := boot(t, system.Config{CPUModules: []kernel.Module{ingest},
-		GPUModules: []gpu.Module{gpuSink(func(c *kernel.Ctx) kernel.Status { c.Yield(); return kernel.OK })}})
-	emitInline(t, s.CPU(), n)
-	r, rx := haltWithin(t, s, 20*time.Second)
-	if rx.Acked != n || rx.Unacked != 0 {
-		t.Fatalf("host.rx acked %d unacked %d, want %d and 0", rx.Acked, rx.Unacked, n)
-	}
-	if st := r.GPU.Kernel.Stats; st.Errored != n {
-		t.Fatalf("gpu kernel errored %d, want %d", st.Errored, n)
+func TestB4_AckDeliveriesEndedByTheKernel(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    uint64
+		fn   kernel.HandlerFunc
+	}{
+		{"failed and poisoned", 100, func(*kernel.Ctx) kernel.Status { return kernel.FailCode(-3) }},
+		{"yield limit", 3, func(c *kernel.Ctx) kernel.Status { c.Yield(); return kernel.OK }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := boot(t, system.Config{CPUModules: []kernel.Module{ingest}, GPUModules: []gpu.Module{gpuSink(tc.fn)}})
+			emitInline(t, s.CPU(), int(tc.n))
+			r, rx := haltWithin(t, s, 20*time.Second)
+			if rx.Acked != tc.n || rx.Unacked != 0 {
+				t.Fatalf("host.rx acked %d unacked %d, want %d and 0", rx.Acked, rx.Unacked, tc.n)
+			}
+			if st := r.GPU.Kernel.Stats; st.Errored != tc.n {
+				t.Fatalf("gpu kernel errored %d, want %d", st.Errored, tc.n)
+			}
+		})
 	}
 }
 

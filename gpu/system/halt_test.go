@@ -171,6 +171,22 @@ func TestF4_RebootWhileCPUHandlerReadsLinks(t *testing.T) {
 	}
 }
 
+// resetWithoutReboot has the watchdog reset s's GPU kernel (its heartbeat
+// stands still, or a handler hangs) and fail to reboot it (flaky), and
+// stops the watchdog: the GPU kernel stays down.
+func resetWithoutReboot(t *testing.T, s *system.System) {
+	t.Helper()
+	w := watch(s)
+	defer w.stop()
+	for range 5 {
+		w.sample()
+	}
+	want := []system.WatchKind{system.WatchWarning, system.WatchReset, system.WatchRebootFailed}
+	if got := w.waitKinds(t, 3); !slices.Equal(got, want) {
+		t.Fatalf("watchdog events %v, want %v: %s", got, want, w.describe())
+	}
+}
+
 // [K2] [F4] A reset whose reboot failed leaves the GPU kernel down; a halt
 // of the system, idle otherwise, does not wait for a GPU kernel that will
 // not come back. With every task handled and acknowledged before the reset,
@@ -186,16 +202,7 @@ func TestK2_HaltDownIdleSystem(t *testing.T) {
 		l := cpuEnd(t, s, "host.rx")
 		return st.n.Load() == n && l.Acked == n && l.Unacked == 0
 	})
-	w := watch(s)
-	defer w.stop()
-	for range 5 {
-		w.sample()
-	}
-	want := []system.WatchKind{system.WatchWarning, system.WatchReset, system.WatchRebootFailed}
-	if got := w.waitKinds(t, 3); !slices.Equal(got, want) {
-		t.Fatalf("watchdog events %v, want %v: %s", got, want, w.describe())
-	}
-	w.stop()
+	resetWithoutReboot(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // the hang guard
 	defer cancel()
 	r, err := s.Halt(ctx)
@@ -234,16 +241,7 @@ func TestK2_HaltDownWithTaskHeld(t *testing.T) {
 	s := boot(t, system.Config{GPU: g, CPUModules: []kernel.Module{ingest}, GPUModules: []gpu.Module{hang}})
 	emitInline(t, s.CPU(), 1)
 	<-inside
-	w := watch(s)
-	defer w.stop()
-	for range 5 {
-		w.sample()
-	}
-	want := []system.WatchKind{system.WatchWarning, system.WatchReset, system.WatchRebootFailed}
-	if got := w.waitKinds(t, 3); !slices.Equal(got, want) {
-		t.Fatalf("watchdog events %v, want %v: %s", got, want, w.describe())
-	}
-	w.stop()
+	resetWithoutReboot(t, s)
 	// The left-behind kernel's handler returns: Halt can reap it.
 	rel.Do(func() { close(release) })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // the hang guard
