@@ -104,11 +104,8 @@ func (e *entry) started(pid *actor.PID) (waiting []*Failure, wasStopped bool) {
 	e.pid, e.alive, e.starts = pid, true, e.starts+1
 	wasStopped, e.stopped = e.stopped, false
 	waiting, e.restarts = e.restarts, nil
-	if e.up != nil {
-		close(e.up)
-		e.up = nil
-	}
-	e.endTryLocked()
+	fire(&e.up)
+	fire(&e.tried)
 	return waiting, wasStopped
 }
 
@@ -117,14 +114,7 @@ func (e *entry) started(pid *actor.PID) (waiting []*Failure, wasStopped bool) {
 func (e *entry) startFailed() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.endTryLocked()
-}
-
-func (e *entry) endTryLocked() {
-	if e.tried != nil {
-		close(e.tried)
-		e.tried = nil
-	}
+	fire(&e.tried)
 }
 
 // stoppedNow records a stop and returns the failures to send to sys.error:
@@ -134,10 +124,7 @@ func (e *entry) stoppedNow() []*Failure {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.alive, e.stopped = false, true
-	if e.down != nil {
-		close(e.down)
-		e.down = nil
-	}
+	fire(&e.down)
 	var out []*Failure
 	for r := range e.pending {
 		if !r.seen.Load() && !slices.Contains(e.restarts, r) {
@@ -155,34 +142,32 @@ func (e *entry) isAlive() bool {
 }
 
 // nextStop returns a channel closed at the entry's next stop.
-func (e *entry) nextStop() <-chan struct{} {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.down == nil {
-		e.down = make(chan struct{})
-	}
-	return e.down
-}
+func (e *entry) nextStop() <-chan struct{} { return e.next(&e.down) }
 
 // nextTry returns a channel closed when the entry's next start ends, also
 // when its Init fails. A supervisor that starts its children one at a time
 // waits for this, not for nextStart: a child's failed start is a message to
 // that same supervisor, which it reads only when it stops waiting.
-func (e *entry) nextTry() <-chan struct{} {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.tried == nil {
-		e.tried = make(chan struct{})
-	}
-	return e.tried
-}
+func (e *entry) nextTry() <-chan struct{} { return e.next(&e.tried) }
 
 // nextStart returns a channel closed at the entry's next start.
-func (e *entry) nextStart() <-chan struct{} {
+func (e *entry) nextStart() <-chan struct{} { return e.next(&e.up) }
+
+// next returns the event channel *ch, made on first use; fire closes it.
+func (e *entry) next(ch *chan struct{}) <-chan struct{} {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.up == nil {
-		e.up = make(chan struct{})
+	if *ch == nil {
+		*ch = make(chan struct{})
 	}
-	return e.up
+	return *ch
+}
+
+// fire closes event channel *ch, if anyone asked for it, and forgets it:
+// the next event gets a new one. Caller holds e.mu.
+func fire(ch *chan struct{}) {
+	if *ch != nil {
+		close(*ch)
+		*ch = nil
+	}
 }
