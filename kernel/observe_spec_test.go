@@ -460,12 +460,12 @@ func TestO1_MetricsAddUp(t *testing.T) {
 	t.Logf("%v; acct.in refused %d emits with CHAN_FULL", r.Stats, full)
 }
 
-// [O1][S6] An idle worker wakes every ParkWait to look for work; those
+// [O2][O3][S6] An idle worker wakes every ParkWait to look for work; those
 // looks are not traced: at level ALL, an idle kernel records no park or
 // wake for many ParkWaits (it recorded a pair per worker per look, which
 // filled the rings and sys.trace). When work comes, the worker that runs
 // it records a wake before the task and a park after it.
-func TestO1_IdleWorkersDoNotTraceTheirLooks(t *testing.T) {
+func TestO3_IdleWorkersDoNotTraceTheirLooks(t *testing.T) {
 	fxNeedTrace(t)
 	var ran atomic.Int64
 	m := Module{Name: "obs", Handlers: []Handler{{Type: 1, Fn: func(*Ctx) Status { ran.Add(1); return OK }}}}
